@@ -1,0 +1,1 @@
+"""AWS adapters: small classes over injected boto3 clients."""

@@ -1,0 +1,268 @@
+"""The one typed configuration of lenslog: cells, sources, cameras, policies and thresholds.
+
+It is loaded by the CDK app at deploy time, by the functions at run time and by the CLI, from a
+TOML file (default: ``config/lenslog.toml`` in the repository, or the copy packaged with the
+layer). An invalid file fails with the offending field named.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+CONFIG_FILENAME = "lenslog.toml"
+
+
+class ConfigError(ValueError):
+    """The configuration file is missing or invalid; the message names the field."""
+
+
+class SourceType(StrEnum):
+    production_live = "production_live"
+    production_archive = "production_archive"
+    public = "public"
+    web = "web"
+    synthetic = "synthetic"
+    staged = "staged"
+
+    @property
+    def is_production(self) -> bool:
+        return self in (SourceType.production_live, SourceType.production_archive)
+
+
+class QualityFlag(StrEnum):
+    dark = "dark"
+    overexposed = "overexposed"
+    blurry = "blurry"
+    low_information = "low_information"
+    grayscale = "grayscale"
+    odd_aspect_ratio = "odd_aspect_ratio"
+    noisy = "noisy"
+
+
+class PersonalData(StrEnum):
+    faces = "faces"
+    plates = "plates"
+    voices = "voices"
+    biometric = "biometric"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Policy(_Strict):
+    """What a source's images must satisfy and what happens to them. Every field can be overridden
+    per source; the defaults come from the user's data collection rules (seeds)."""
+
+    max_bytes: int = Field(6_000_000, gt=0, description="reject before decoding above this size")
+    min_width: int = Field(256, gt=0)
+    min_height: int = Field(256, gt=0)
+    max_pixels: int = Field(
+        120_000_000, gt=0, description="decompression-bomb guard: refuse larger images unread"
+    )
+    formats: tuple[Literal["JPEG", "PNG", "BMP"], ...] = ("JPEG", "PNG", "BMP")
+    required_fields: tuple[str, ...] = ("camera_id", "captured_at")
+    reject_quality_flags: tuple[QualityFlag, ...] = ()
+    near_duplicate: Literal["link", "hold"] = "link"
+    misrouted: Literal["relocate", "quarantine"] = "relocate"
+    unresolved_region: Literal["quarantine", "landing_cell"] = "quarantine"
+    retention_days: int | None = Field(None, gt=0, description="curated objects and records")
+    quarantine_retention_days: int = Field(30, gt=0)
+
+    @field_validator("formats")
+    @classmethod
+    def _formats_not_empty(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if not v:
+            raise ValueError("at least one format must be allowed")
+        return v
+
+
+class PolicyOverride(_Strict):
+    max_bytes: int | None = Field(None, gt=0)
+    min_width: int | None = Field(None, gt=0)
+    min_height: int | None = Field(None, gt=0)
+    max_pixels: int | None = Field(None, gt=0)
+    formats: tuple[Literal["JPEG", "PNG", "BMP"], ...] | None = None
+    required_fields: tuple[str, ...] | None = None
+    reject_quality_flags: tuple[QualityFlag, ...] | None = None
+    near_duplicate: Literal["link", "hold"] | None = None
+    misrouted: Literal["relocate", "quarantine"] | None = None
+    unresolved_region: Literal["quarantine", "landing_cell"] | None = None
+    retention_days: int | None = Field(None, gt=0)
+    quarantine_retention_days: int | None = Field(None, gt=0)
+
+
+class Cell(_Strict):
+    """One data region: everything it owns lives in ``region``."""
+
+    region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+    account: str | None = Field(None, pattern=r"^\d{12}$")
+    retention_days: int | None = Field(None, gt=0)
+
+
+class Source(_Strict):
+    """A partner or camera fleet that uploads images."""
+
+    source_type: SourceType = SourceType.production_live
+    cell: str | None = Field(None, description="data region of everything this source uploads")
+    may_contain: tuple[PersonalData, ...] = ()
+    policy: PolicyOverride = PolicyOverride()
+    description: str = ""
+
+
+class Camera(_Strict):
+    """A registered camera; its fields are registry defaults for the images it takes."""
+
+    source: str
+    timezone: str = "UTC"
+    site: str | None = None
+    make: str | None = None
+    model: str | None = None
+    serial: str | None = None
+    cell: str | None = None
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {v!r}") from exc
+        return v
+
+
+class QualityThresholds(_Strict):
+    """Thresholds of the quality flags, measured on a reduced grey copy (0..255 scale)."""
+
+    dark_mean: float = 40.0
+    dark_p95: float = 90.0
+    overexposed_mean: float = 220.0
+    overexposed_p05: float = 170.0
+    blur_laplacian_var: float = 30.0
+    low_information_entropy: float = 3.0
+    grayscale_chroma: float = 3.0
+    aspect_ratio_max: float = 3.0
+    noise_sigma: float = 18.0
+
+
+class NearDuplicateConfig(_Strict):
+    hash_bits: Literal[64] = 64
+    bands: int = Field(8, ge=2, le=16)
+    max_distance: int = Field(8, ge=0, le=32)
+    burst_seconds: int = Field(10, ge=0)
+
+
+class SplitConfig(_Strict):
+    train: float = Field(0.8, ge=0, le=1)
+    val: float = Field(0.1, ge=0, le=1)
+    test: float = Field(0.1, ge=0, le=1)
+    group_by: Literal["camera_day", "scene", "day"] = "camera_day"
+
+    @model_validator(mode="after")
+    def _fractions_sum_to_one(self) -> SplitConfig:
+        if abs(self.train + self.val + self.test - 1.0) > 1e-6:
+            raise ValueError("train + val + test must be 1")
+        return self
+
+
+class ReportConfig(_Strict):
+    sender: str = "lenslog@example.com"
+    recipients: tuple[str, ...] = ("data-team@example.com",)
+    schedule: str = Field("cron(0 6 ? * MON *)", description="EventBridge schedule, UTC")
+    baseline_weeks: int = Field(4, ge=1)
+    target_blend: dict[str, float] = Field(
+        default_factory=lambda: {"production": 0.7, "staged": 0.2, "public": 0.1}
+    )
+
+
+class Config(_Strict):
+    """The whole validated configuration."""
+
+    home_cell: str = "eu"
+    architecture: Literal["arm64", "x86_64"] = "arm64"
+    cells: dict[str, Cell]
+    defaults: Policy = Policy()
+    sources: dict[str, Source] = Field(default_factory=dict)
+    cameras: dict[str, Camera] = Field(default_factory=dict)
+    quality: QualityThresholds = QualityThresholds()
+    near_duplicates: NearDuplicateConfig = NearDuplicateConfig()
+    splits: SplitConfig = SplitConfig()
+    report: ReportConfig = ReportConfig()
+    dlq_max_receive_count: int = Field(5, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Config:
+        if not self.cells:
+            raise ValueError("cells: at least one cell is required")
+        if self.home_cell not in self.cells:
+            raise ValueError(f"home_cell: {self.home_cell!r} is not a configured cell")
+        for name, src in self.sources.items():
+            if src.cell is not None and src.cell not in self.cells:
+                raise ValueError(f"sources.{name}.cell: {src.cell!r} is not a configured cell")
+        for name, cam in self.cameras.items():
+            if cam.source not in self.sources:
+                raise ValueError(f"cameras.{name}.source: {cam.source!r} is not a configured source")
+            if cam.cell is not None and cam.cell not in self.cells:
+                raise ValueError(f"cameras.{name}.cell: {cam.cell!r} is not a configured cell")
+        return self
+
+    def policy_for(self, source_id: str | None) -> Policy:
+        """The defaults with the source's overrides applied."""
+        src = self.sources.get(source_id or "")
+        if src is None:
+            return self.defaults
+        overrides = {k: v for k, v in src.policy.model_dump().items() if v is not None}
+        return self.defaults.model_copy(update=overrides)
+
+    def source_of_camera(self, camera_id: str | None) -> str | None:
+        cam = self.cameras.get(camera_id or "")
+        return cam.source if cam else None
+
+    def cell_of_region(self, region: str) -> str | None:
+        for name, cell in self.cells.items():
+            if cell.region == region:
+                return name
+        return None
+
+
+def _format_validation_error(exc: ValidationError, origin: str) -> str:
+    lines = [f"invalid configuration in {origin}:"]
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(root)"
+        lines.append(f"  {loc}: {err['msg']}")
+    return "\n".join(lines)
+
+
+def parse_config(data: dict, origin: str = "<dict>") -> Config:
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(exc, origin)) from exc
+
+
+def default_config_path() -> Path:
+    """The packaged copy (Lambda layer) if present, else the repository's ``config/lenslog.toml``."""
+    packaged = Path(__file__).with_name(CONFIG_FILENAME)
+    if packaged.exists():
+        return packaged
+    return Path(__file__).resolve().parents[4] / "config" / CONFIG_FILENAME
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    p = Path(path) if path else default_config_path()
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"configuration file not found: {p}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML in {p}: {exc}") from exc
+    return parse_config(raw, origin=str(p))
+

@@ -1,0 +1,1 @@
+"""The embedded AWS (moto server on loopback), the local worker and the sample set."""

@@ -1,0 +1,1 @@
+"""Services: one use case each, composed of domain functions and ports."""
