@@ -1,0 +1,56 @@
+"""S3 event notifications as delivered through SQS, into the objects they name.
+
+An SQS message body is an S3 notification: ``{"Records": [...]}``, or ``{"Event": "s3:TestEvent"}``
+when the notification is first configured (skipped). Keys arrive URL-encoded with ``+`` for spaces.
+Only ``ObjectCreated:*`` events name objects to ingest; a multipart upload may yield two events
+for one object, which the idempotency key (bucket + key + version/etag) makes harmless.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import unquote_plus
+
+from lenslog.domain.models import ObjectRef
+
+
+class MalformedEvent(ValueError):
+    """The message is not an S3 notification; it cannot succeed on retry."""
+
+
+def objects_in_message(body: str | dict[str, Any]) -> list[ObjectRef]:
+    try:
+        payload = json.loads(body) if isinstance(body, str) else body
+    except json.JSONDecodeError as exc:
+        raise MalformedEvent(f"message body is not JSON: {exc}") from exc
+    if not isinstance(payload, dict):
+        raise MalformedEvent("message body is not a JSON object")
+    if payload.get("Event") == "s3:TestEvent":
+        return []
+    records = payload.get("Records")
+    if not isinstance(records, list):
+        raise MalformedEvent("message has no Records list")
+    refs: list[ObjectRef] = []
+    for rec in records:
+        if not isinstance(rec, dict) or not str(rec.get("eventName", "")).startswith("ObjectCreated:"):
+            continue
+        s3 = rec.get("s3") or {}
+        bucket = (s3.get("bucket") or {}).get("name")
+        obj = s3.get("object") or {}
+        key = obj.get("key")
+        if not bucket or key is None:
+            raise MalformedEvent("S3 record without bucket name or object key")
+        refs.append(
+            ObjectRef(
+                bucket=bucket,
+                key=unquote_plus(key),
+                size=obj.get("size"),
+                etag=(obj.get("eTag") or obj.get("etag") or None),
+                version_id=obj.get("versionId") or None,
+                region=rec.get("awsRegion"),
+                event_time=rec.get("eventTime"),
+                sequencer=obj.get("sequencer"),
+            )
+        )
+    return refs

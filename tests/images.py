@@ -1,0 +1,52 @@
+"""Image factories for tests: real encoder output made in memory, never committed binaries."""
+
+from __future__ import annotations
+
+import io
+import random
+
+from PIL import Image, ImageDraw, ImageFilter
+
+
+def scene(seed: int = 0, size: tuple[int, int] = (640, 480), brightness: float = 1.0) -> Image.Image:
+    """A plausible photo-like picture: gradient sky, ground, random boxes, some texture."""
+    rng = random.Random(seed)
+    w, h = size
+    img = Image.new("RGB", size)
+    draw = ImageDraw.Draw(img)
+    horizon = int(h * rng.uniform(0.35, 0.6))
+    sky = (rng.randint(60, 140), rng.randint(110, 190), rng.randint(170, 255))
+    ground = (rng.randint(60, 130), rng.randint(60, 120), rng.randint(30, 90))
+    for y in range(h):
+        base = sky if y < horizon else ground
+        f = 0.7 + 0.3 * (y / h)
+        draw.line([(0, y), (w, y)], fill=tuple(int(c * f) for c in base))
+    for _ in range(rng.randint(6, 14)):
+        x0, y0 = rng.randint(0, w - 40), rng.randint(h // 4, h - 30)
+        x1, y1 = x0 + rng.randint(20, w // 3), y0 + rng.randint(15, h // 3)
+        draw.rectangle([x0, y0, x1, y1], fill=tuple(rng.randint(0, 255) for _ in range(3)))
+    for _ in range(rng.randint(3, 8)):
+        x0, y0 = rng.randint(0, w - 30), rng.randint(0, h - 30)
+        r = rng.randint(8, 60)
+        draw.ellipse([x0, y0, x0 + r, y0 + r], fill=tuple(rng.randint(0, 255) for _ in range(3)))
+    noise = Image.effect_noise(size, 12).convert("RGB")
+    img = Image.blend(img, noise, 0.08)
+    if brightness != 1.0:
+        img = img.point(lambda v: max(0, min(255, int(v * brightness))))
+    return img
+
+
+def encode(img: Image.Image, fmt: str = "JPEG", **kwargs) -> bytes:
+    buf = io.BytesIO()
+    if fmt == "JPEG" and img.mode not in ("RGB", "L", "CMYK"):
+        img = img.convert("RGB")
+    img.save(buf, fmt, **kwargs)
+    return buf.getvalue()
+
+
+def jpeg(seed: int = 0, size: tuple[int, int] = (640, 480), **kwargs) -> bytes:
+    return encode(scene(seed, size), "JPEG", quality=kwargs.pop("quality", 90), **kwargs)
+
+
+def blurred(seed: int = 0, radius: float = 8.0) -> Image.Image:
+    return scene(seed).filter(ImageFilter.GaussianBlur(radius))

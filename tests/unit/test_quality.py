@@ -1,0 +1,60 @@
+from PIL import Image
+
+from lenslog.config import QualityThresholds
+from lenslog.domain.quality import measure
+from tests.images import blurred, scene
+
+T = QualityThresholds()
+
+
+def flags_of(img: Image.Image, size: tuple[int, int] | None = None) -> list[str]:
+    w, h = size or img.size
+    return measure(img.convert("RGB"), w, h, T).flags
+
+
+def test_an_ordinary_scene_has_no_flags():
+    assert flags_of(scene(1)) == []
+
+
+def test_a_night_frame_is_dark():
+    assert "dark" in flags_of(scene(2, brightness=0.2))
+
+
+def test_a_washed_out_frame_is_overexposed():
+    washed = scene(3).point(lambda v: min(255, 200 + v // 4))
+    assert "overexposed" in flags_of(washed)
+
+
+def test_a_defocused_frame_is_blurry():
+    assert "blurry" in flags_of(blurred(4, radius=6))
+    assert "blurry" not in flags_of(scene(4))
+
+
+def test_a_blank_frame_is_low_information_and_not_called_blurry():
+    flags = flags_of(Image.new("RGB", (640, 480), (90, 90, 90)))
+    assert "low_information" in flags
+    assert "blurry" not in flags
+
+
+def test_a_grey_picture_is_grayscale():
+    assert "grayscale" in flags_of(scene(5).convert("L"))
+    assert "grayscale" not in flags_of(scene(5))
+
+
+def test_a_panorama_has_an_odd_aspect_ratio():
+    img = scene(6, (1600, 400))
+    q = measure(img, 1600, 400, T)
+    assert q.aspect_ratio == 4.0 and "odd_aspect_ratio" in q.flags
+
+
+def test_a_grainy_frame_is_noisy():
+    noise = Image.effect_noise((640, 480), 60).convert("RGB")
+    grainy = Image.blend(scene(7), noise, 0.5)
+    assert "noisy" in flags_of(grainy)
+    assert "noisy" not in flags_of(scene(7))
+
+
+def test_metrics_are_reported_with_the_size_they_were_measured_on():
+    q = measure(scene(8, (512, 384)), 4096, 3072, T)
+    assert q.measured_on == "512x384"
+    assert 0 <= q.brightness <= 255 and q.entropy > 5
