@@ -1,0 +1,187 @@
+"""The gate as a pure function: bytes and their context in, an inspection and a verdict out.
+
+``inspect`` runs every step that needs only the object itself (size, format, decode, quality,
+metadata, fingerprints, required fields, quality policy) and collects what it could extract even
+when it refuses, so that every decision carries whatever metadata, quality and hashes exist.
+What needs the corpus (exact and near duplicates, residency) is decided by the ingest service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from lenslog.config import Config, Policy
+from lenslog.domain import decode as dec
+from lenslog.domain import hashing, quality
+from lenslog.domain.exif import ExifFields, read_exif
+from lenslog.domain.metadata import MetadataInputs, missing_required, normalise
+from lenslog.domain.models import (
+    Hashes,
+    ImageInfo,
+    ImageMetadata,
+    Quality,
+    Reason,
+    Refusal,
+    Status,
+)
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+NO_EXIF = ExifFields(
+    make=None,
+    model=None,
+    serial=None,
+    datetime_original=None,
+    offset=None,
+    subsec=None,
+    lat=None,
+    lon=None,
+    orientation=None,
+    notes=(),
+)
+
+
+@dataclass(frozen=True)
+class GateInput:
+    key: str
+    data: bytes
+    s3_metadata: Mapping[str, str] = field(default_factory=dict)
+    sidecar: Mapping[str, Any] | None = None
+    sidecar_error: str | None = None
+
+
+@dataclass
+class Inspection:
+    info: ImageInfo
+    metadata: ImageMetadata
+    policy: Policy
+    quality: Quality | None = None
+    hashes: Hashes | None = None
+    refusals: list[Refusal] = field(default_factory=list)
+    working: Image.Image | None = None  # the reduced working copy, for near-duplicate variants
+
+    @property
+    def phash(self) -> int | None:
+        return hashing.from_hex(self.hashes.phash) if self.hashes and self.hashes.phash else None
+
+    @property
+    def low_information(self) -> bool:
+        return self.quality is not None and "low_information" in self.quality.flags
+
+
+def context_metadata(inp: GateInput, config: Config, now: datetime | None = None) -> ImageMetadata:
+    """Metadata from everything but the pixels (sidecar, S3 metadata, registry, key path): enough
+    to choose the source's policy before the object is downloaded or decoded."""
+    return normalise(
+        MetadataInputs(
+            key=inp.key,
+            sidecar=inp.sidecar,
+            s3_metadata=inp.s3_metadata,
+            exif=NO_EXIF,
+            sidecar_error=inp.sidecar_error,
+        ),
+        config,
+        now=now,
+    )
+
+
+def refuse_unread(
+    inp: GateInput, size: int, config: Config, now: datetime | None = None
+) -> Inspection | None:
+    """The byte-limit check on the size alone (from the S3 event or HEAD), before any download."""
+    meta = context_metadata(inp, config, now)
+    policy = config.policy_for(meta.source_id)
+    refusal = dec.check_size(size, policy.max_bytes)
+    if refusal is None or refusal.reason is not Reason.too_large:
+        return None
+    return Inspection(info=ImageInfo(bytes=size), metadata=meta, policy=policy, refusals=[refusal])
+
+
+def inspect(inp: GateInput, config: Config, now: datetime | None = None) -> Inspection:
+    data = inp.data
+    context = context_metadata(inp, config, now)
+    policy = config.policy_for(context.source_id)
+    info = ImageInfo(bytes=len(data))
+    result = Inspection(info=info, metadata=context, policy=policy)
+    if inp.sidecar_error:
+        # The uploader meant to describe the image: accepting it without that would lose metadata.
+        result.refusals.append(Refusal(reason=Reason.metadata_invalid, detail=inp.sidecar_error))
+
+    size_refusal = dec.check_size(len(data), policy.max_bytes)
+    if size_refusal is not None:
+        result.refusals.append(size_refusal)
+        if size_refusal.reason is Reason.too_large:
+            return result
+    result.hashes = Hashes(sha256=hashing.sha256_hex(data), library_versions=hashing.library_versions())
+    if size_refusal is not None:
+        return result
+
+    try:
+        decoded = dec.decode(
+            data,
+            formats=policy.formats,
+            max_pixels=policy.max_pixels,
+            min_width=policy.min_width,
+            min_height=policy.min_height,
+        )
+    except dec.DecodeRefused as refused:
+        info.format = refused.format
+        if refused.size:
+            info.width, info.height = refused.size
+        result.refusals.append(refused.refusal)
+        _check_required(result, context)
+        return result
+
+    info.format, info.width, info.height, info.mode = (
+        decoded.format,
+        decoded.width,
+        decoded.height,
+        decoded.mode,
+    )
+    result.working = decoded.working
+    result.quality = quality.measure(decoded.working, decoded.width, decoded.height, config.quality)
+
+    exif = read_exif(decoded.original)
+    metadata = normalise(
+        MetadataInputs(
+            key=inp.key,
+            sidecar=inp.sidecar,
+            s3_metadata=inp.s3_metadata,
+            exif=exif,
+            sidecar_error=inp.sidecar_error,
+        ),
+        config,
+        now=now,
+    )
+    result.metadata = metadata
+    result.policy = policy = config.policy_for(metadata.source_id)
+
+    result.hashes.phash = hashing.hex_of(hashing.phash(decoded.working))
+    result.hashes.phash_algorithm = hashing.PHASH_ALGORITHM
+
+    _check_required(result, metadata)
+    rejected_flags = sorted(set(result.quality.flags) & {str(f) for f in policy.reject_quality_flags})
+    if rejected_flags:
+        result.refusals.append(Refusal(reason=Reason.quality_rejected, detail=", ".join(rejected_flags)))
+    return result
+
+
+def _check_required(result: Inspection, metadata: ImageMetadata) -> None:
+    missing = missing_required(metadata, result.policy.required_fields)
+    if missing:
+        result.refusals.append(
+            Refusal(reason=Reason.metadata_incomplete, detail="missing " + ", ".join(missing))
+        )
+
+
+def verdict(refusals: list[Refusal]) -> Status:
+    """Rejected if any reason is a property of the bytes, else quarantined if any, else accepted."""
+    if any(r.reason.status is Status.rejected for r in refusals):
+        return Status.rejected
+    if refusals:
+        return Status.quarantined
+    return Status.accepted

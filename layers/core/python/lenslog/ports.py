@@ -1,0 +1,83 @@
+"""The interfaces the services need from the outside world. The AWS adapters implement them over
+injected boto3 clients; tests run the same adapters against moto."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from lenslog.domain.aggregates import Increment
+from lenslog.domain.models import Decision
+
+
+@dataclass(frozen=True)
+class ObjectHead:
+    size: int
+    etag: str | None
+    version_id: str | None
+    content_type: str | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+class ObjectStore(Protocol):
+    region: str
+
+    def head(self, bucket: str, key: str, version_id: str | None = None) -> ObjectHead | None: ...
+
+    def get(self, bucket: str, key: str, version_id: str | None = None) -> bytes | None: ...
+
+    def put(
+        self,
+        bucket: str,
+        key: str,
+        body: bytes,
+        content_type: str = "application/octet-stream",
+        metadata: Mapping[str, str] | None = None,
+    ) -> None: ...
+
+    def copy(
+        self,
+        src_bucket: str,
+        src_key: str,
+        dst_bucket: str,
+        dst_key: str,
+        src_version: str | None = None,
+    ) -> None: ...
+
+    def delete(self, bucket: str, key: str, version_id: str | None = None) -> None: ...
+
+
+class AlreadyDecided(Exception):
+    """This object version already has a decision (a replayed or concurrent event)."""
+
+
+class ImageExists(Exception):
+    """The image id is already claimed: the bytes are an exact duplicate."""
+
+
+class Ledger(Protocol):
+    """A cell's records, audit log, pending items and aggregates (one DynamoDB table)."""
+
+    def get_decision(self, bucket: str, key: str, version: str) -> dict[str, Any] | None: ...
+
+    def get_image(self, image_id: str) -> dict[str, Any] | None: ...
+
+    def get_pending(self, bucket: str, key: str) -> dict[str, Any] | None: ...
+
+    def commit(
+        self,
+        *,
+        decision: Decision,
+        increments: Sequence[Increment] = (),
+        claim_image: bool = False,
+        pending: Mapping[str, Any] | None = None,
+        resolve_pending: tuple[str, str] | None = None,
+        retention_days: int | None = None,
+    ) -> None:
+        """Write atomically: the decision (must be new), the image record (must be new, when
+        ``claim_image``), a pending item, the removal of a pending item (must exist), and the
+        counters. Raises AlreadyDecided or ImageExists when the respective condition fails."""
+        ...
+
+    def annotate_decision(self, bucket: str, key: str, version: str, attributes: Mapping[str, Any]) -> None: ...

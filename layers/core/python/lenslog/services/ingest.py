@@ -1,0 +1,331 @@
+"""The ingest service: one uploaded object in, one committed decision out.
+
+Ordering is the safety argument. For every object: (1) copy the bytes to their destination
+(curated, content-addressed; or quarantine with a reason document), (2) commit the decision, the
+image record and the counters in one conditional DynamoDB transaction, (3) only then delete the
+landing object. A crash between any two steps leaves the landing object in place, so the event is
+retried; the retry finds the committed decision and only finishes step 3. Exact duplicates are
+decided by the conditional write on the image id, so N concurrent uploads of the same bytes make
+one image and N-1 duplicate sightings.
+
+Sidecars (``<key>.json``) may arrive before or after their image. Before: the image's processing
+reads it. After: the image was quarantined ``metadata_incomplete`` with a pending item, and the
+sidecar's event re-evaluates it from quarantine without a new upload.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from lenslog.adapters.dynamo import DynamoLedger, version_of
+from lenslog.config import Config
+from lenslog.domain import gate
+from lenslog.domain.aggregates import Increment, dataset_increments, intake_increments
+from lenslog.domain.models import Decision, ObjectRef, Reason, Status, StoredAt
+from lenslog.domain.splits import assign_split
+from lenslog.ports import AlreadyDecided, ImageExists, ObjectStore
+from lenslog.settings import CellResources
+
+SIDECAR_SUFFIX = ".json"
+SIDECAR_MAX_BYTES = 64 * 1024
+EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "BMP": "bmp"}
+CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "BMP": "image/bmp"}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def curated_key(image_id: str, fmt: str | None) -> str:
+    return f"images/{image_id[:2]}/{image_id}.{EXTENSIONS.get(fmt or '', 'bin')}"
+
+
+def quarantine_key(reason: str, version: str, key: str) -> str:
+    return f"{reason}/{version}/{key}"
+
+
+@dataclass(frozen=True)
+class Sidecar:
+    content: Mapping[str, Any] | None = None
+    error: str | None = None
+    version: str | None = None
+
+    @property
+    def present(self) -> bool:
+        return self.content is not None or self.error is not None
+
+
+def parse_sidecar(body: bytes) -> Sidecar:
+    if len(body) > SIDECAR_MAX_BYTES:
+        return Sidecar(error=f"sidecar is {len(body)} bytes > {SIDECAR_MAX_BYTES}")
+    try:
+        content = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return Sidecar(error=f"sidecar is not valid JSON: {exc}")
+    if not isinstance(content, dict):
+        return Sidecar(error="sidecar is not a JSON object")
+    return Sidecar(content=content)
+
+
+class IngestService:
+    def __init__(
+        self,
+        config: Config,
+        resources: CellResources,
+        store: ObjectStore,
+        ledger: DynamoLedger,
+        clock: Callable[[], datetime] = utcnow,
+    ):
+        self.config = config
+        self.res = resources
+        self.store = store
+        self.ledger = ledger
+        self.clock = clock
+
+    # entry -----------------------------------------------------------------------------------------
+    def handle(self, ref: ObjectRef) -> Decision | None:
+        """Decide one object named by an S3 event; None when there is nothing (more) to decide."""
+        if ref.is_sidecar:
+            return self._on_sidecar(ref)
+        return self._on_image(ref)
+
+    # images ----------------------------------------------------------------------------------------
+    def _on_image(self, ref: ObjectRef) -> Decision | None:
+        head = self.store.head(ref.bucket, ref.key, ref.version_id)
+        version = (ref.version_id or (head.version_id if head else None)) or (
+            ref.etag or (head.etag if head else None) or "unversioned"
+        )
+        prior = self.ledger.get_decision(ref.bucket, ref.key, version)
+        if prior is not None:
+            # A replay: the decision is committed, so only the landing clean-up may be missing.
+            if head is not None and version in (head.version_id, head.etag):
+                self._delete_landing(ref.bucket, ref.key, head.version_id)
+            return Decision.model_validate(prior)
+        if head is None:
+            return None  # deleted before we saw it; nothing to decide
+        ref = ref.model_copy(update={"version_id": head.version_id, "etag": head.etag})
+        sidecar = self._read_sidecar(ref.bucket, ref.key)
+        inp = gate.GateInput(
+            key=ref.key,
+            data=b"",
+            s3_metadata=head.metadata,
+            sidecar=sidecar.content,
+            sidecar_error=sidecar.error,
+        )
+        now = self.clock()
+        inspection = gate.refuse_unread(inp, head.size, self.config, now)
+        if inspection is None:
+            data = self.store.get(ref.bucket, ref.key, head.version_id)
+            if data is None:
+                return None
+            inspection = gate.inspect(replace(inp, data=data), self.config, now)
+        decision = self._decide(ref, inspection, now)
+        try:
+            decision = self._commit(
+                decision, inspection, source=(ref.bucket, ref.key, head.version_id), s3_metadata=head.metadata
+            )
+        except AlreadyDecided:
+            prior = self.ledger.get_decision(ref.bucket, ref.key, version)
+            return Decision.model_validate(prior) if prior else None
+        if sidecar.present:
+            self._delete_landing(ref.bucket, ref.key + SIDECAR_SUFFIX, sidecar.version)
+        self._delete_landing(ref.bucket, ref.key, head.version_id)
+        if decision.status is Status.quarantined and Reason.metadata_incomplete in decision.reasons:
+            # The sidecar may have landed while we decided: its own event may have missed the
+            # pending item, so look once more now that the pending item is committed.
+            late = self._read_sidecar(ref.bucket, ref.key)
+            if late.present:
+                return self._reevaluate(ref.bucket, ref.key, late) or decision
+        return decision
+
+    def _decide(self, ref: ObjectRef, inspection: gate.Inspection, now: datetime) -> Decision:
+        refusals = inspection.refusals
+        status = gate.verdict(refusals)
+        image_id = inspection.hashes.sha256 if inspection.hashes else None
+        decision = Decision(
+            key=ref.key,
+            bucket=ref.bucket,
+            cell=self.res.cell,
+            status=status,
+            reasons=[str(r.reason) for r in refusals],
+            reason_details=[f"{r.reason}: {r.detail}" if r.detail else str(r.reason) for r in refusals],
+            image_id=image_id,
+            data_region=self.res.cell,
+            metadata=inspection.metadata,
+            quality=inspection.quality,
+            hashes=inspection.hashes,
+            image=inspection.info,
+            decided_at=now,
+            version_id=ref.version_id,
+            etag=ref.etag,
+        )
+        if status is Status.accepted and image_id:
+            decision.cluster_id = image_id
+            decision.split = assign_split(inspection.metadata, self.config.splits)
+        return decision
+
+    def _as_duplicate(self, decision: Decision, original: Mapping[str, Any]) -> Decision:
+        stored = original.get("stored")
+        return decision.model_copy(
+            update={
+                "status": Status.duplicate,
+                "duplicate_of": original.get("image_id"),
+                "cluster_id": original.get("cluster_id"),
+                "split": original.get("split"),
+                "stored": StoredAt.model_validate(stored) if stored else None,
+            }
+        )
+
+    def _commit(
+        self,
+        decision: Decision,
+        inspection: gate.Inspection,
+        source: tuple[str, str, str | None],
+        s3_metadata: Mapping[str, str],
+    ) -> Decision:
+        """Copy, then commit; returns the decision as committed (possibly turned duplicate)."""
+        retention = inspection.policy.retention_days
+        if decision.status is Status.accepted and decision.image_id:
+            original = self.ledger.get_image(decision.image_id)
+            if original is None:
+                dest = curated_key(decision.image_id, decision.image.format)
+                self.store.copy(source[0], source[1], self.res.curated_bucket, dest, source[2])
+                decision.stored = StoredAt(bucket=self.res.curated_bucket, key=dest, region=self.res.region)
+                try:
+                    self.ledger.commit(
+                        decision=decision,
+                        increments=dataset_increments(decision) + intake_increments(decision),
+                        claim_image=True,
+                        retention_days=retention,
+                    )
+                    return decision
+                except ImageExists:
+                    original = self.ledger.get_image(decision.image_id) or {}
+            decision = self._as_duplicate(decision, original)
+            self.ledger.commit(decision=decision, increments=intake_increments(decision), retention_days=retention)
+            return decision
+
+        primary = decision.reasons[0] if decision.reasons else "refused"
+        qkey = quarantine_key(primary, version_of(decision), decision.key)
+        self.store.copy(source[0], source[1], self.res.quarantine_bucket, qkey, source[2])
+        decision.stored = StoredAt(bucket=self.res.quarantine_bucket, key=qkey, region=self.res.region)
+        self.store.put(
+            self.res.quarantine_bucket,
+            qkey + ".reason.json",
+            json.dumps(decision.to_json_dict(), indent=2, sort_keys=True).encode(),
+            content_type="application/json",
+        )
+        pending = None
+        if decision.status is Status.quarantined and Reason.metadata_incomplete in decision.reasons:
+            pending = {"decision": decision.to_json_dict(), "s3_metadata": dict(s3_metadata)}
+        self.ledger.commit(
+            decision=decision,
+            increments=intake_increments(decision),
+            pending=pending,
+            retention_days=inspection.policy.quarantine_retention_days,
+        )
+        return decision
+
+    # sidecars --------------------------------------------------------------------------------------
+    def _read_sidecar(self, bucket: str, image_key: str) -> Sidecar:
+        key = image_key + SIDECAR_SUFFIX
+        head = self.store.head(bucket, key)
+        if head is None:
+            return Sidecar()
+        body = self.store.get(bucket, key, head.version_id)
+        if body is None:
+            return Sidecar()
+        return replace(parse_sidecar(body), version=head.version_id)
+
+    def _on_sidecar(self, ref: ObjectRef) -> Decision | None:
+        image_key = ref.key[: -len(SIDECAR_SUFFIX)]
+        if self.ledger.get_pending(ref.bucket, image_key) is None:
+            return None  # its image has not been decided yet: the image's processing will read it
+        sidecar = self._read_sidecar(ref.bucket, image_key)
+        if not sidecar.present:
+            return None
+        return self._reevaluate(ref.bucket, image_key, sidecar)
+
+    def _reevaluate(self, bucket: str, image_key: str, sidecar: Sidecar) -> Decision | None:
+        """Decide a pending image again with its late sidecar, from its quarantined copy."""
+        pending = self.ledger.get_pending(bucket, image_key)
+        if pending is None:
+            return None
+        prior = Decision.model_validate(pending["decision"])
+        assert prior.stored is not None
+        data = self.store.get(prior.stored.bucket, prior.stored.key)
+        if data is None:
+            return None
+        now = self.clock()
+        inp = gate.GateInput(
+            key=image_key,
+            data=data,
+            s3_metadata=pending.get("s3_metadata", {}),
+            sidecar=sidecar.content,
+            sidecar_error=sidecar.error,
+        )
+        inspection = gate.inspect(inp, self.config, now)
+        ref = ObjectRef(bucket=bucket, key=image_key, version_id=prior.version_id, etag=prior.etag)
+        decision = self._decide(ref, inspection, now).model_copy(update={"reevaluated": True})
+        if decision.status.is_refusal:
+            # Still refused: keep the sidecar beside the quarantined object; the image stays pending.
+            self.store.put(
+                prior.stored.bucket,
+                prior.stored.key + ".sidecar.json",
+                json.dumps(sidecar.content or {}, sort_keys=True).encode(),
+                content_type="application/json",
+            )
+            self._delete_landing(bucket, image_key + SIDECAR_SUFFIX, sidecar.version)
+            return prior
+        withdrawn = intake_increments(prior, sign=-1)
+        retention = inspection.policy.retention_days
+        try:
+            decision = self._commit_reevaluated(decision, prior, withdrawn, retention)
+        except AlreadyDecided:
+            return None
+        self.store.delete(prior.stored.bucket, prior.stored.key + ".reason.json")
+        self.store.delete(prior.stored.bucket, prior.stored.key)
+        self._delete_landing(bucket, image_key + SIDECAR_SUFFIX, sidecar.version)
+        return decision
+
+    def _commit_reevaluated(
+        self, decision: Decision, prior: Decision, withdrawn: list[Increment], retention: int | None
+    ) -> Decision:
+        assert prior.stored is not None and decision.image_id
+        resolve = (decision.bucket, decision.key)
+        original = self.ledger.get_image(decision.image_id)
+        if original is None:
+            dest = curated_key(decision.image_id, decision.image.format)
+            self.store.copy(prior.stored.bucket, prior.stored.key, self.res.curated_bucket, dest)
+            decision.stored = StoredAt(bucket=self.res.curated_bucket, key=dest, region=self.res.region)
+            try:
+                self.ledger.commit(
+                    decision=decision,
+                    increments=dataset_increments(decision) + intake_increments(decision) + withdrawn,
+                    claim_image=True,
+                    resolve_pending=resolve,
+                    retention_days=retention,
+                )
+                return decision
+            except ImageExists:
+                original = self.ledger.get_image(decision.image_id) or {}
+        decision = self._as_duplicate(decision, original)
+        self.ledger.commit(
+            decision=decision,
+            increments=intake_increments(decision) + withdrawn,
+            resolve_pending=resolve,
+            retention_days=retention,
+        )
+        return decision
+
+    # clean-up --------------------------------------------------------------------------------------
+    def _delete_landing(self, bucket: str, key: str, version_id: str | None) -> None:
+        """Remove a landing object version once its outcome is committed."""
+        if version_id is None and self.store.head(bucket, key) is None:
+            return
+        self.store.delete(bucket, key, version_id)
+
