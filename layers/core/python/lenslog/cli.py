@@ -1,0 +1,211 @@
+"""The ``lenslog`` command: the embedded default (demo, local), uploads as a camera, operations."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from lenslog.config import Config, ConfigError, load_config
+
+
+def _meta(pairs: Sequence[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--meta expects k=v, got {pair!r}")
+        out[key.strip().lower()] = value
+    return out
+
+
+def _ledgers(config: Config, endpoint_url: str | None, prefix: str) -> dict[str, Any]:
+    from lenslog.adapters.dynamo import DynamoLedger
+    from lenslog.runtime import client
+    from lenslog.settings import cell_resources
+
+    out = {}
+    for cell in config.cells:
+        res = cell_resources(config, cell, prefix)
+        out[cell] = DynamoLedger(client("dynamodb", res.region, endpoint_url), res.table, cell)
+    return out
+
+
+def _is_loopback(url: str | None) -> bool:
+    from urllib.parse import urlparse
+
+    host = urlparse(url).hostname if url else None
+    return host in ("127.0.0.1", "localhost", "::1")
+
+
+def _write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+# demo ------------------------------------------------------------------------------------------------
+def cmd_demo(args: argparse.Namespace) -> int:
+    from lenslog.local.aws import EmbeddedAws, provision
+    from lenslog.local.uploader import await_decisions, files_to_upload, put_file, summary_table
+    from lenslog.local.worker import Worker
+
+    config = load_config(args.config)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    meta = _meta(args.meta)
+    with EmbeddedAws() as aws, tempfile.TemporaryDirectory(prefix="lenslog-demo-") as tmp:
+        stack = provision(config, aws.endpoint_url)
+        worker = Worker(stack)
+        worker.drain()  # the s3:TestEvent of each new notification configuration
+        uploaded = []
+        if args.images:
+            plan = [
+                (path, key, args.cell, meta, None, False) for path, key in files_to_upload([Path(args.images)])
+            ]
+        else:
+            from lenslog.local.samples import generate_samples
+
+            plan = [
+                (u.path, u.key, u.cell, {**u.metadata, **meta}, u.content_type, u.wait_before)
+                for u in generate_samples(Path(tmp))
+            ]
+        print(f"embedded AWS at {aws.endpoint_url}; uploading {len(plan)} objects", file=sys.stderr)
+        for path, key, cell, metadata, ctype, wait_before in plan:
+            if wait_before:
+                worker.drain()
+            res = stack.cells[cell]
+            s3 = stack.client("s3", cell)
+            uploaded.append(put_file(s3, cell, res.landing_bucket, path, key, metadata, ctype))
+            worker.poll_once(cell)
+        worker.drain()
+        decisions = await_decisions(_ledgers(config, aws.endpoint_url, stack.prefix), uploaded, timeout=30)
+        _write_jsonl(out / "decisions.jsonl", decisions)
+        from lenslog.services.report import write_outputs
+
+        report_paths = write_outputs(stack, out, decisions)
+    print(summary_table(decisions))
+    for p in [out / "decisions.jsonl", *report_paths]:
+        print(f"wrote {p}")
+    return 0
+
+
+# local -----------------------------------------------------------------------------------------------
+def cmd_local(args: argparse.Namespace) -> int:
+    from lenslog.local.aws import EmbeddedAws, provision
+    from lenslog.local.worker import Worker
+
+    config = load_config(args.config)
+    aws = EmbeddedAws(args.port).start()
+    stack = provision(config, aws.endpoint_url)
+    stop = threading.Event()
+    worker = Worker(stack)
+    thread = threading.Thread(target=worker.run_forever, args=(stop.is_set,), daemon=True)
+    thread.start()
+    print(f"S3 endpoint: {aws.endpoint_url}")
+    for cell, res in stack.cells.items():
+        print(f"  cell {cell} ({res.region}): landing bucket s3://{res.landing_bucket}")
+    api = None
+    try:
+        from lenslog.local.api import serve_api
+
+        api = serve_api(stack, port=args.api_port)
+        print(f"API: {api.url}")
+    except ImportError:
+        pass
+    print("upload with: lenslog ingest PATH --endpoint-url " + aws.endpoint_url, flush=True)
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        if api is not None:
+            api.shutdown()
+        aws.stop()
+    return 0
+
+
+# ingest ----------------------------------------------------------------------------------------------
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from lenslog.local.aws import use_local_credentials
+    from lenslog.local.uploader import await_decisions, files_to_upload, put_file, summary_table
+    from lenslog.runtime import client
+    from lenslog.settings import cell_resources
+
+    config = load_config(args.config)
+    if args.cell not in config.cells:
+        raise SystemExit(f"--cell: unknown cell {args.cell!r} (configured: {', '.join(config.cells)})")
+    if _is_loopback(args.endpoint_url):
+        use_local_credentials()
+    res = cell_resources(config, args.cell, args.prefix)
+    s3 = client("s3", res.region, args.endpoint_url)
+    meta = _meta(args.meta)
+    uploaded = [
+        put_file(s3, args.cell, res.landing_bucket, path, key, meta)
+        for path, key in files_to_upload(Path(p) for p in args.paths)
+    ]
+    decisions = await_decisions(
+        _ledgers(config, args.endpoint_url, args.prefix),
+        uploaded,
+        timeout=args.timeout,
+        progress=not args.json and sys.stderr.isatty(),
+    )
+    if args.json:
+        for d in decisions:
+            print(json.dumps(d, sort_keys=True, ensure_ascii=False))
+    else:
+        for d in decisions:
+            reasons = ",".join(d.get("reasons", []))
+            print(f"{d['status']:<15} {d['key']}  {reasons}".rstrip())
+        print()
+        print(summary_table(decisions))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lenslog", description=__doc__)
+    parser.add_argument("--config", help="configuration file (default: config/lenslog.toml)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="ingest a sample set on an embedded AWS and write the outputs")
+    demo.add_argument("--images", help="a folder of your own images instead of the built-in samples")
+    demo.add_argument("--out", default="out", help="output folder (default: out/)")
+    demo.add_argument("--cell", default="eu", help="landing cell for --images (default: eu)")
+    demo.add_argument("--meta", action="append", default=[], metavar="K=V", help="S3 metadata on every upload")
+    demo.set_defaults(func=cmd_demo)
+
+    local = sub.add_parser("local", help="keep the embedded AWS, the ingest worker and the API running")
+    local.add_argument("--port", type=int, default=4566, help="S3/SQS/DynamoDB endpoint port")
+    local.add_argument("--api-port", type=int, default=8080, help="audit API port")
+    local.set_defaults(func=cmd_local)
+
+    ingest = sub.add_parser("ingest", help="upload files as a camera would and print the decisions")
+    ingest.add_argument("paths", nargs="+", help="files or folders (folder layout becomes the key)")
+    ingest.add_argument("--endpoint-url", help="AWS endpoint (the URL printed by lenslog local)")
+    ingest.add_argument("--cell", default="eu", help="landing cell (default: eu)")
+    ingest.add_argument("--meta", action="append", default=[], metavar="K=V", help="S3 user metadata")
+    ingest.add_argument("--prefix", default="lenslog", help="resource name prefix")
+    ingest.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for decisions")
+    ingest.add_argument("--json", action="store_true", help="print each decision as a JSON line")
+    ingest.set_defaults(func=cmd_ingest)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

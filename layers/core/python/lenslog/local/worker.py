@@ -1,0 +1,129 @@
+"""The local stand-in for Lambda's SQS event source: poll each cell's ingest queue, hand the batch
+to the real ingest handler in the shape Lambda gives it, delete what succeeded, and leave the
+reported failures to become visible again (and reach the DLQ after maxReceiveCount)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from lenslog.local.aws import LocalStack
+
+REPO_ROOT = Path(__file__).resolve().parents[5]
+
+
+@lru_cache(maxsize=8)
+def load_function(name: str) -> ModuleType:
+    """Import ``functions/<name>/handler.py`` as Lambda would, without touching sys.path."""
+    path = REPO_ROOT / "functions" / name / "handler.py"
+    spec = importlib.util.spec_from_file_location(f"lenslog_function_{name}", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"no function handler at functions/{name}/handler.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of Lambda's context object that Powertools reads."""
+
+    function_name: str = "lenslog-ingest-local"
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 1024
+    invoked_function_arn: str = "arn:aws:lambda:local:000000000000:function:lenslog-ingest-local"
+    aws_request_id: str = ""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 900_000
+
+
+def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m.get("Attributes", {}),
+                "messageAttributes": m.get("MessageAttributes", {}),
+                "md5OfBody": m.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": region,
+            }
+            for m in messages
+        ]
+    }
+
+
+class Worker:
+    def __init__(self, stack: LocalStack, handler: Callable[..., dict[str, Any]] | None = None):
+        self.stack = stack
+        self.handler = handler or load_function("ingest").handler
+        self._arns: dict[str, str] = {}
+        self.failures = 0
+
+    def _queue_arn(self, cell: str) -> str:
+        if cell not in self._arns:
+            attrs = self.stack.client("sqs", cell).get_queue_attributes(
+                QueueUrl=self.stack.queue_urls[cell], AttributeNames=["QueueArn"]
+            )
+            self._arns[cell] = attrs["Attributes"]["QueueArn"]
+        return self._arns[cell]
+
+    def poll_once(self, cell: str, wait_seconds: int = 0) -> int:
+        """Receive and process one batch of up to 10 messages; the number of messages received."""
+        sqs = self.stack.client("sqs", cell)
+        url = self.stack.queue_urls[cell]
+        resp = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds, AttributeNames=["All"]
+        )
+        messages = resp.get("Messages", [])
+        if not messages:
+            return 0
+        event = sqs_event(messages, self._queue_arn(cell), self.stack.cells[cell].region)
+        os.environ.update(self.stack.settings(cell).to_env())
+        os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+        result = self.handler(event, LambdaContext(aws_request_id=str(uuid.uuid4())))
+        failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+        self.failures += len(failed)
+        done = [
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+            for i, m in enumerate(messages)
+            if m["MessageId"] not in failed
+        ]
+        if done:
+            sqs.delete_message_batch(QueueUrl=url, Entries=done)
+        return len(messages)
+
+    def pending(self, cell: str) -> int:
+        attrs = self.stack.client("sqs", cell).get_queue_attributes(
+            QueueUrl=self.stack.queue_urls[cell],
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+
+    def drain(self, timeout: float = 120.0) -> None:
+        """Process until every queue is empty (failed records are retried until they reach the DLQ)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            received = sum(self.poll_once(cell) for cell in self.stack.cells)
+            if received == 0:
+                if all(self.pending(cell) == 0 for cell in self.stack.cells):
+                    return
+                time.sleep(0.2)
+        raise TimeoutError(f"queues not drained within {timeout} s")
+
+    def run_forever(self, stop: Callable[[], bool]) -> None:
+        while not stop():
+            if sum(self.poll_once(cell) for cell in self.stack.cells) == 0:
+                time.sleep(0.2)
