@@ -1,0 +1,390 @@
+"""Read the few EXIF fields the gate needs, defensively.
+
+Real EXIF is messy: zeroed or blank dates, byte strings padded with NULs and spaces, text in no
+known encoding, IFD offsets that point past the end of the block, GPS rationals with a zero
+denominator, ``0,0`` positions, references missing or lowercase, orientations outside 1..8.
+:func:`read_exif` reads each field on its own; a field that cannot be trusted is dropped and a
+note says which and why. It never raises, whatever the EXIF holds.
+
+Decisions:
+
+- Text must be valid UTF-8 after the NUL padding is cut (ASCII in practice); whitespace is
+  stripped and collapsed; an empty value is absent (no note, cameras write blanks routinely).
+- Dates are kept *as found* (``YYYY:MM:DD HH:MM:SS``) but only when :func:`parse_exif_datetime`
+  accepts them; the first valid of DateTimeOriginal, DateTimeDigitized, DateTime wins and the
+  offset and sub-seconds are taken from the matching tags (then the generic ones).
+- GPS latitude and longitude are a pair: if either is unusable both are dropped. Lowercase
+  references (``n``, ``e``) are accepted; a missing reference drops the pair (the sign is unknown).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+# Tags (EXIF 2.32 / TIFF 6 / DNG numbering).
+TAG_MAKE = 0x010F
+TAG_MODEL = 0x0110
+TAG_ORIENTATION = 0x0112
+TAG_DATETIME = 0x0132
+TAG_CAMERA_SERIAL = 0xC62F  # DNG CameraSerialNumber, in IFD0
+TAG_DATETIME_ORIGINAL = 0x9003
+TAG_DATETIME_DIGITIZED = 0x9004
+TAG_OFFSET_TIME = 0x9010
+TAG_OFFSET_TIME_ORIGINAL = 0x9011
+TAG_OFFSET_TIME_DIGITIZED = 0x9012
+TAG_SUBSEC_TIME = 0x9290
+TAG_SUBSEC_TIME_ORIGINAL = 0x9291
+TAG_SUBSEC_TIME_DIGITIZED = 0x9292
+TAG_BODY_SERIAL = 0xA431
+GPS_LATITUDE_REF = 1
+GPS_LATITUDE = 2
+GPS_LONGITUDE_REF = 3
+GPS_LONGITUDE = 4
+
+MAX_TEXT = 256
+
+_EXIF_DATETIME = re.compile(r"^(\d{4})[:\-/](\d{2})[:\-/](\d{2})[ T](\d{2}):(\d{2}):(\d{2})$")
+_OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
+
+
+@dataclass(frozen=True)
+class ExifFields:
+    """What the gate takes from EXIF; every field is validated or ``None``."""
+
+    make: str | None = None
+    model: str | None = None
+    serial: str | None = None
+    datetime_original: str | None = None
+    offset: str | None = None
+    subsec: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    orientation: int | None = None
+    notes: tuple[str, ...] = ()
+
+
+class _Dropped(ValueError):
+    """A field value that cannot be trusted; the message says why."""
+
+
+def parse_exif_datetime(text: str) -> datetime | None:
+    """``'YYYY:MM:DD HH:MM:SS'`` (also with ``-`` or ``/`` in the date, or a ``T``) as a naive
+    datetime, or ``None`` when it is not a real date (zeroed, blank, out of range)."""
+    m = _EXIF_DATETIME.match(text.strip())
+    if not m:
+        return None
+    try:
+        return datetime(*(int(g) for g in m.groups()))  # type: ignore[arg-type]
+    except ValueError:
+        return None
+
+
+def normalise_offset(text: str) -> str | None:
+    """``'+02:00'``-style offset (``+0200`` and ``Z`` accepted) within ±14:00, or ``None``."""
+    t = text.strip()
+    if t.upper() == "Z":
+        return "+00:00"
+    m = _OFFSET.match(t)
+    if not m:
+        return None
+    sign, hh, mm = m.groups()
+    if int(hh) > 14 or int(mm) > 59 or (int(hh) == 14 and int(mm) > 0):
+        return None
+    return f"{sign}{hh}:{mm}"
+
+
+def clean_text(value: Any) -> str | None:
+    """EXIF text as a clean string: cut at the first NUL, valid UTF-8, no control characters,
+    whitespace collapsed. ``None`` for an empty value; raises :class:`_Dropped` for garbage."""
+    if value is None:
+        return None
+    if isinstance(value, bytes | bytearray):
+        raw = bytes(value).split(b"\x00", 1)[0]
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _Dropped(f"{_show(value)} is not valid text") from exc
+    elif isinstance(value, str):
+        text = value.split("\x00", 1)[0]
+        # Pillow decodes ASCII tags as latin-1: recover UTF-8 text, refuse undecodable bytes.
+        try:
+            text = text.encode("latin-1").decode("utf-8")
+        except UnicodeEncodeError:
+            pass  # already proper text (not from a byte tag)
+        except UnicodeDecodeError as exc:
+            raise _Dropped(f"{_show(value)} is not valid text") from exc
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        text = str(value)
+    else:
+        raise _Dropped(f"{_show(value)} is not text")
+    if "\ufffd" in text or any(ord(c) < 32 and c not in "\t\n\r" for c in text) or "\x7f" in text:
+        raise _Dropped(f"{_show(value)} holds control or replacement characters")
+    text = " ".join(text.split())
+    if not text:
+        return None
+    if len(text) > MAX_TEXT:
+        raise _Dropped(f"{_show(value)} is longer than {MAX_TEXT} characters")
+    return text
+
+
+def _show(value: Any, limit: int = 60) -> str:
+    r = repr(value)
+    return r if len(r) <= limit else r[: limit - 3] + "..."
+
+
+def _rational(value: Any) -> float:
+    """One EXIF rational (Pillow ``IFDRational``, a ``(num, den)`` pair, or a number) as a float."""
+    if isinstance(value, tuple) and len(value) == 2:
+        num, den = value
+        if float(den) == 0:
+            raise _Dropped(f"{_show(value)} has a zero denominator")
+        result = float(num) / float(den)
+    else:
+        denominator = getattr(value, "denominator", 1)
+        if denominator == 0:
+            raise _Dropped(f"{_show(value)} has a zero denominator")
+        result = float(value)
+    if not math.isfinite(result):
+        raise _Dropped(f"{_show(value)} is not a finite number")
+    return result
+
+
+def _degrees(value: Any) -> float:
+    """GPS degrees, minutes, seconds (1 to 3 rationals) as unsigned decimal degrees."""
+    parts = value if isinstance(value, tuple | list) else (value,)
+    if isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, int) for v in value):
+        parts = (value,)  # a bare (num, den) pair
+    if not 1 <= len(parts) <= 3:
+        raise _Dropped(f"{_show(value)} is not degrees, minutes, seconds")
+    numbers = [_rational(p) for p in parts]
+    if any(n < 0 for n in numbers):
+        raise _Dropped(f"{_show(value)} has a negative component")
+    if len(numbers) > 1 and (numbers[1] >= 60 or (len(numbers) > 2 and numbers[2] >= 60)):
+        raise _Dropped(f"{_show(value)} has minutes or seconds of 60 or more")
+    factors = (1.0, 60.0, 3600.0)
+    return sum(n / f for n, f in zip(numbers, factors, strict=False))
+
+
+def _ref(value: Any, allowed: str) -> str:
+    text = clean_text(value)
+    if text is None:
+        raise _Dropped("the reference (N/S or E/W) is missing")
+    ref = text.upper()
+    if ref not in allowed:
+        raise _Dropped(f"reference {_show(value)} is not one of {'/'.join(allowed)}")
+    return ref
+
+
+class _Reader:
+    """Collects notes while reading fields; every access is guarded."""
+
+    def __init__(self) -> None:
+        self.notes: list[str] = []
+
+    def note(self, name: str, reason: str) -> None:
+        self.notes.append(f"exif.{name} dropped: {reason}")
+
+    def field(self, name: str, read: Callable[[], Any]) -> Any:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return read()
+        except _Dropped as exc:
+            self.note(name, str(exc))
+        except Exception as exc:  # a malformed tag of any kind must not stop the gate
+            self.note(name, f"unreadable ({type(exc).__name__}: {_short(exc)})")
+        return None
+
+
+def _short(exc: BaseException | Warning | str, limit: int = 80) -> str:
+    text = str(exc)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _recording(reader: _Reader, name: str, read: Callable[[], Any]) -> Any:
+    """``read()``, with Pillow's warnings about corrupt data turned into notes; None if it raises."""
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = read()
+    except Exception as exc:  # Pillow raises on some bad offsets and only warns on others
+        reader.note(name, f"unreadable ({type(exc).__name__}: {_short(exc)})")
+        return None
+    for warning in caught[:3]:
+        reader.notes.append(f"exif.{name}: {_short(warning.message)}")  # type: ignore[arg-type]
+    return result
+
+
+def _get_ifd(exif: Any, tag: int, name: str, reader: _Reader) -> Mapping[int, Any]:
+    """A sub-IFD as a dict; empty (with a note) when its offset points nowhere."""
+    result = _recording(reader, name, lambda: dict(exif.get_ifd(tag) or {}))
+    return result if isinstance(result, dict) else {}
+
+
+def read_exif(image: Image.Image) -> ExifFields:
+    """The make, model, serial, capture time, position and orientation found in ``image``'s EXIF.
+    Never raises: a field that cannot be read or trusted is ``None`` and explained in ``notes``."""
+    from PIL import ExifTags
+
+    reader = _Reader()
+    exif = _recording(reader, "IFD0", lambda: (image.getexif(), dict(image.getexif().items())))
+    if exif is None:
+        return ExifFields(notes=tuple(reader.notes))
+    exif, base = exif
+    raw = getattr(image, "info", {}).get("exif")
+    if not base and isinstance(raw, bytes | bytearray) and len(raw) > 14:
+        reader.note("IFD0", f"an EXIF block of {len(raw)} bytes holds no readable tag")
+    sub = _get_ifd(exif, ExifTags.IFD.Exif, "ExifIFD", reader) if ExifTags.IFD.Exif in base else {}
+    gps = _get_ifd(exif, ExifTags.IFD.GPSInfo, "GPSInfo", reader) if ExifTags.IFD.GPSInfo in base else {}
+
+    def text(ifd: Mapping[int, Any], tag: int, name: str) -> str | None:
+        if tag not in ifd:
+            return None
+        return reader.field(name, lambda: clean_text(ifd[tag]))
+
+    make = text(base, TAG_MAKE, "Make")
+    model = text(base, TAG_MODEL, "Model")
+    serial = text(sub, TAG_BODY_SERIAL, "BodySerialNumber") or text(base, TAG_CAMERA_SERIAL, "SerialNumber")
+
+    when, offset, subsec = _read_time(base, sub, reader)
+    lat, lon = _read_gps(gps, reader)
+    orientation = reader.field("Orientation", lambda: _orientation(base)) if TAG_ORIENTATION in base else None
+    return ExifFields(
+        make=make,
+        model=model,
+        serial=serial,
+        datetime_original=when,
+        offset=offset,
+        subsec=subsec,
+        lat=lat,
+        lon=lon,
+        orientation=orientation,
+        notes=tuple(reader.notes),
+    )
+
+
+_TIME_TAGS = (
+    ("DateTimeOriginal", "sub", TAG_DATETIME_ORIGINAL, TAG_OFFSET_TIME_ORIGINAL, TAG_SUBSEC_TIME_ORIGINAL),
+    (
+        "DateTimeDigitized",
+        "sub",
+        TAG_DATETIME_DIGITIZED,
+        TAG_OFFSET_TIME_DIGITIZED,
+        TAG_SUBSEC_TIME_DIGITIZED,
+    ),
+    ("DateTime", "base", TAG_DATETIME, TAG_OFFSET_TIME, TAG_SUBSEC_TIME),
+)
+_OFFSET_NAMES = {
+    TAG_OFFSET_TIME_ORIGINAL: "OffsetTimeOriginal",
+    TAG_OFFSET_TIME_DIGITIZED: "OffsetTimeDigitized",
+    TAG_OFFSET_TIME: "OffsetTime",
+}
+_SUBSEC_NAMES = {
+    TAG_SUBSEC_TIME_ORIGINAL: "SubsecTimeOriginal",
+    TAG_SUBSEC_TIME_DIGITIZED: "SubsecTimeDigitized",
+    TAG_SUBSEC_TIME: "SubsecTime",
+}
+
+
+def _date_value(value: Any) -> str | None:
+    text = clean_text(value)
+    if text is None:
+        # a blank date ("    :  :     :  :  " collapses to colons) is reported, not silently absent
+        raise _Dropped(f"{_show(value)} is not a date")
+    if parse_exif_datetime(text) is None:
+        raise _Dropped(f"{_show(text)} is not a date")
+    return text
+
+
+def _offset_value(value: Any) -> str | None:
+    text = clean_text(value)
+    if text is None:
+        return None
+    offset = normalise_offset(text)
+    if offset is None:
+        raise _Dropped(f"{_show(text)} is not a UTC offset (+HH:MM)")
+    return offset
+
+
+def _subsec_value(value: Any) -> str | None:
+    text = clean_text(value)
+    if text is None:
+        return None
+    if not text.isdigit() or not text.isascii():
+        raise _Dropped(f"{_show(text)} is not sub-second digits")
+    return text
+
+
+def _read_time(
+    base: Mapping[int, Any], sub: Mapping[int, Any], reader: _Reader
+) -> tuple[str | None, str | None, str | None]:
+    for name, where, date_tag, offset_tag, subsec_tag in _TIME_TAGS:
+        ifd = sub if where == "sub" else base
+        if date_tag not in ifd:
+            continue
+        when = reader.field(name, partial(_date_value, ifd[date_tag]))
+        if when is None:
+            continue
+        offset = None
+        for tag in (offset_tag, TAG_OFFSET_TIME_ORIGINAL, TAG_OFFSET_TIME):
+            if tag in sub:
+                offset = reader.field(_OFFSET_NAMES[tag], partial(_offset_value, sub[tag]))
+                break
+        subsec = None
+        if subsec_tag in sub:
+            subsec = reader.field(_SUBSEC_NAMES[subsec_tag], partial(_subsec_value, sub[subsec_tag]))
+        return when, offset, subsec
+    return None, None, None
+
+
+def _read_gps(gps: Mapping[int, Any], reader: _Reader) -> tuple[float | None, float | None]:
+    if GPS_LATITUDE not in gps and GPS_LONGITUDE not in gps:
+        return None, None
+
+    def coordinate(value_tag: int, ref_tag: int, refs: str, negative: str, limit: float) -> float:
+        if value_tag not in gps:
+            raise _Dropped("the coordinate is missing")
+        degrees = _degrees(gps[value_tag])
+        ref = _ref(gps.get(ref_tag), refs)
+        if degrees > limit:
+            raise _Dropped(f"{degrees:.6f} is out of range (±{limit:g})")
+        return -degrees if ref == negative else degrees
+
+    lat = reader.field("GPSLatitude", lambda: coordinate(GPS_LATITUDE, GPS_LATITUDE_REF, "NS", "S", 90.0))
+    lon = reader.field("GPSLongitude", lambda: coordinate(GPS_LONGITUDE, GPS_LONGITUDE_REF, "EW", "W", 180.0))
+    if lat is None or lon is None:
+        if lat is not None or lon is not None:
+            kept = "GPSLatitude" if lat is not None else "GPSLongitude"
+            reader.note(kept, "its pair is unusable")
+        return None, None
+    if lat == 0 and lon == 0:
+        reader.note("GPS", "0,0 is null island (an unset receiver), not a position")
+        return None, None
+    return lat, lon
+
+
+def _orientation(base: Mapping[int, Any]) -> int:
+    value = base[TAG_ORIENTATION]
+    if isinstance(value, tuple | list) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, bytes | str):
+        value = clean_text(value)
+    try:
+        number = int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise _Dropped(f"{_show(value)} is not a number") from exc
+    if isinstance(value, float) and value != number:
+        raise _Dropped(f"{_show(value)} is not a whole number")
+    if not 1 <= number <= 8:
+        raise _Dropped(f"{number} is outside 1..8")
+    return number
