@@ -51,9 +51,7 @@ class Cell:
         self.ledger = DynamoLedger(self.ddb, self.res.table, name)
 
     def put(self, key: str, body: bytes, metadata: dict[str, str] | None = None) -> dict[str, Any]:
-        return self.s3.put_object(
-            Bucket=self.res.landing_bucket, Key=key, Body=body, Metadata=metadata or {}
-        )
+        return self.s3.put_object(Bucket=self.res.landing_bucket, Key=key, Body=body, Metadata=metadata or {})
 
     def put_sidecar(self, image_key: str, content: dict[str, Any]) -> dict[str, Any]:
         return self.put(image_key + ".json", json.dumps(content).encode())

@@ -37,9 +37,7 @@ def test_an_accepted_image_is_curated_by_content_id_recorded_and_gone_from_landi
 
 
 def test_metadata_from_s3_user_metadata_is_used_and_attributed(eu):
-    put = eu.put(
-        "plain.jpg", jpeg(2), {"camera-id": "cam-02", "captured-at": "2026-11-19T22:30:00Z"}
-    )
+    put = eu.put("plain.jpg", jpeg(2), {"camera-id": "cam-02", "captured-at": "2026-11-19T22:30:00Z"})
     eu.drain()
     d = eu.decision("plain.jpg", put)
     assert d["status"] == "accepted"
@@ -56,7 +54,9 @@ def refused(eu, key: str, body: bytes, metadata=None) -> dict:
     assert d["stored"]["bucket"] == eu.res.quarantine_bucket
     assert d["stored"]["key"] in eu.quarantine()
     reason_doc = json.loads(
-        eu.s3.get_object(Bucket=eu.res.quarantine_bucket, Key=d["stored"]["key"] + ".reason.json")["Body"].read()
+        eu.s3.get_object(Bucket=eu.res.quarantine_bucket, Key=d["stored"]["key"] + ".reason.json")[
+            "Body"
+        ].read()
     )
     assert reason_doc["reasons"] == d["reasons"]
     assert key not in eu.landing()
@@ -94,7 +94,8 @@ def test_an_image_without_camera_or_time_is_quarantined_then_accepted_when_its_s
     put = eu.put("nometa/x.jpg", jpeg(6))
     eu.drain()
     first = eu.decision("nometa/x.jpg", put)
-    assert first["status"] == "quarantined" and first["reasons"] == ["metadata_incomplete"]
+    assert first["status"] == "quarantined"
+    assert first["reasons"] == ["metadata_incomplete", "region_unresolved"]  # no camera: no source, no region
     assert first["quality"] is not None and first["hashes"]["phash"]  # everything extracted is kept
 
     eu.put_sidecar("nometa/x.jpg", SIDECAR)

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from lenslog.domain.exif import ExifFields, parse_exif_datetime, read_exif
 from PIL import ExifTags, Image
 from PIL.TiffImagePlugin import IFDRational
 
+from lenslog.domain.exif import ExifFields, parse_exif_datetime, read_exif
 from tests.corpus import pillow_test_images
 
 # --- a tiny big-endian TIFF/EXIF writer, so that tests control every byte ------------------------

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from lenslog.config import Config, parse_config
 from lenslog.domain.exif import ExifFields
 from lenslog.domain.metadata import NOTE_TIMEZONE_UNKNOWN, MetadataInputs, missing_required, normalise

@@ -66,7 +66,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         uploaded = []
         if args.images:
             plan = [
-                (path, key, args.cell, meta, None, False) for path, key in files_to_upload([Path(args.images)])
+                (path, key, args.cell, meta, None, False)
+                for path, key in files_to_upload([Path(args.images)])
             ]
         else:
             from lenslog.local.samples import generate_samples
@@ -178,7 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--images", help="a folder of your own images instead of the built-in samples")
     demo.add_argument("--out", default="out", help="output folder (default: out/)")
     demo.add_argument("--cell", default="eu", help="landing cell for --images (default: eu)")
-    demo.add_argument("--meta", action="append", default=[], metavar="K=V", help="S3 metadata on every upload")
+    demo.add_argument(
+        "--meta", action="append", default=[], metavar="K=V", help="S3 metadata on every upload"
+    )
     demo.set_defaults(func=cmd_demo)
 
     local = sub.add_parser("local", help="keep the embedded AWS, the ingest worker and the API running")

@@ -8,6 +8,7 @@ layer). An invalid file fails with the offending field named.
 from __future__ import annotations
 
 import tomllib
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
@@ -139,6 +140,29 @@ class Camera(_Strict):
         return v
 
 
+class GpsRule(_Strict):
+    """Images whose GPS position falls in this box belong to ``cell`` (when nothing else decides)."""
+
+    cell: str
+    lat_min: float = Field(ge=-90, le=90)
+    lat_max: float = Field(ge=-90, le=90)
+    lon_min: float = Field(ge=-180, le=180)
+    lon_max: float = Field(ge=-180, le=180)
+
+    def contains(self, lat: float, lon: float) -> bool:
+        return self.lat_min <= lat <= self.lat_max and self.lon_min <= lon <= self.lon_max
+
+
+class ConsentGrant(_Strict):
+    """A consent registered for a source: what personal data it covers and until when. Seeded into
+    the consent registry of the source's cell at deploy time (and by the local stack)."""
+
+    source: str
+    scope: tuple[PersonalData, ...] = (PersonalData.faces,)
+    expires: date | None = None
+    subject: str = Field("", description="who gave it (a reference, never the person's data)")
+
+
 class QualityThresholds(_Strict):
     """Thresholds of the quality flags, measured on a reduced grey copy (0..255 scale)."""
 
@@ -196,6 +220,8 @@ class Config(_Strict):
     near_duplicates: NearDuplicateConfig = NearDuplicateConfig()
     splits: SplitConfig = SplitConfig()
     report: ReportConfig = ReportConfig()
+    residency_rules: tuple[GpsRule, ...] = ()
+    consents: dict[str, ConsentGrant] = Field(default_factory=dict)
     dlq_max_receive_count: int = Field(5, ge=1, le=1000)
 
     @model_validator(mode="after")
@@ -212,6 +238,12 @@ class Config(_Strict):
                 raise ValueError(f"cameras.{name}.source: {cam.source!r} is not a configured source")
             if cam.cell is not None and cam.cell not in self.cells:
                 raise ValueError(f"cameras.{name}.cell: {cam.cell!r} is not a configured cell")
+        for i, rule in enumerate(self.residency_rules):
+            if rule.cell not in self.cells:
+                raise ValueError(f"residency_rules.{i}.cell: {rule.cell!r} is not a configured cell")
+        for name, grant in self.consents.items():
+            if grant.source not in self.sources:
+                raise ValueError(f"consents.{name}.source: {grant.source!r} is not a configured source")
         return self
 
     def policy_for(self, source_id: str | None) -> Policy:
@@ -225,6 +257,10 @@ class Config(_Strict):
     def source_of_camera(self, camera_id: str | None) -> str | None:
         cam = self.cameras.get(camera_id or "")
         return cam.source if cam else None
+
+    def cell_of_source(self, source_id: str | None) -> str | None:
+        src = self.sources.get(source_id or "")
+        return src.cell if src else None
 
     def cell_of_region(self, region: str) -> str | None:
         for name, cell in self.cells.items():
@@ -265,4 +301,3 @@ def load_config(path: str | Path | None = None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"invalid TOML in {p}: {exc}") from exc
     return parse_config(raw, origin=str(p))
-

@@ -47,6 +47,8 @@ class ObjectStore(Protocol):
 
     def delete(self, bucket: str, key: str, version_id: str | None = None) -> None: ...
 
+    def delete_all_versions(self, bucket: str, key: str) -> int: ...
+
 
 class AlreadyDecided(Exception):
     """This object version already has a decision (a replayed or concurrent event)."""
@@ -80,4 +82,6 @@ class Ledger(Protocol):
         counters. Raises AlreadyDecided or ImageExists when the respective condition fails."""
         ...
 
-    def annotate_decision(self, bucket: str, key: str, version: str, attributes: Mapping[str, Any]) -> None: ...
+    def annotate_decision(
+        self, bucket: str, key: str, version: str, attributes: Mapping[str, Any]
+    ) -> None: ...

@@ -33,14 +33,25 @@ def resources_of(settings: Settings, cell: str | None = None) -> CellResources:
 def ingest_service(settings: Settings) -> Any:
     from lenslog.adapters.dynamo import DynamoLedger
     from lenslog.adapters.s3 import S3ObjectStore
-    from lenslog.services.ingest import IngestService
+    from lenslog.services.ingest import IngestService, Peer
 
+    config = config_of(settings)
     res = resources_of(settings)
+
+    def store(region: str) -> S3ObjectStore:
+        return S3ObjectStore(client("s3", region, settings.endpoint_url), region)
+
+    peers = {}
+    for cell in config.cells:
+        if cell != res.cell:
+            peer = resources_of(settings, cell)
+            peers[cell] = Peer(resources=peer, store=store(peer.region))
     return IngestService(
-        config=config_of(settings),
+        config=config,
         resources=res,
-        store=S3ObjectStore(client("s3", res.region, settings.endpoint_url), res.region),
+        store=store(res.region),
         ledger=DynamoLedger(client("dynamodb", res.region, settings.endpoint_url), res.table, res.cell),
+        peers=peers,
     )
 
 

@@ -77,9 +77,7 @@ class Settings(BaseModel):
         return cls.model_validate(values)
 
     def to_env(self) -> dict[str, str]:
-        return {
-            ENV_PREFIX + k.upper(): str(v) for k, v in self.model_dump().items() if v not in (None, "")
-        }
+        return {ENV_PREFIX + k.upper(): str(v) for k, v in self.model_dump().items() if v not in (None, "")}
 
     def resources(self, config: Config, cell: str | None = None) -> CellResources:
         return cell_resources(config, cell or self.cell, self.prefix, self.suffix)

@@ -7,13 +7,14 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from lenslog.adapters import schema as s
 from lenslog.domain.aggregates import Increment
+from lenslog.domain.consent import ConsentRecord
 from lenslog.domain.models import Decision
 from lenslog.ports import AlreadyDecided, ImageExists
 
@@ -32,6 +33,14 @@ def image_pk(image_id: str) -> str:
 
 def pending_pk(bucket: str, key: str) -> str:
     return f"PENDING#{bucket}/{key}"
+
+
+def origin_pk(origin: str) -> str:
+    return f"ORIGIN#{origin}"
+
+
+def consent_pk(consent_id: str) -> str:
+    return f"CONSENT#{consent_id}"
 
 
 def aggregate_pk(cell: str, day: str) -> str:
@@ -133,13 +142,44 @@ class DynamoLedger:
         return resp.get("Item")
 
     def get_decision(self, bucket: str, key: str, version: str) -> dict[str, Any] | None:
-        """The latest decision on this object version (its re-evaluation, if any), as a dict."""
+        """The latest decision on this object version (its re-evaluation, if any), as a dict; for
+        an object relocated here from another cell, the decision on its relocated copy."""
         for sk in (decision_sk(version, True), decision_sk(version)):
             item = self._get(decision_pk(bucket, key), sk)
             if item:
                 doc: dict[str, Any] = json.loads(item["doc"]["S"])
                 return doc
+        pointer = self._get(origin_pk(f"{bucket}/{key}@{version}"), "ORIGIN")
+        if pointer:
+            return self.get_decision(pointer["bucket"]["S"], pointer["key"]["S"], pointer["version"]["S"])
         return None
+
+    def get_consent(self, consent_id: str) -> ConsentRecord | None:
+        item = self._get(consent_pk(consent_id), "CONSENT")
+        if not item:
+            return None
+        expires = item.get("expires", {}).get("S")
+        return ConsentRecord(
+            consent_id=consent_id,
+            source=item["source"]["S"],
+            scope=tuple(item.get("scope", {}).get("SS", [])),
+            expires=date.fromisoformat(expires) if expires else None,
+            revoked=item.get("revoked", {}).get("BOOL", False),
+        )
+
+    def put_consent(self, record: ConsentRecord) -> None:
+        item: dict[str, Any] = {
+            s.PK: _str(consent_pk(record.consent_id)),
+            s.SK: _str("CONSENT"),
+            "kind": _str("consent"),
+            "source": _str(record.source),
+            "revoked": {"BOOL": record.revoked},
+        }
+        if record.scope:
+            item["scope"] = {"SS": sorted(record.scope)}
+        if record.expires:
+            item["expires"] = _str(record.expires.isoformat())
+        self.client.put_item(TableName=self.table, Item=item)
 
     def get_image(self, image_id: str) -> dict[str, Any] | None:
         item = self._get(image_pk(image_id), "IMAGE")
@@ -201,6 +241,22 @@ class DynamoLedger:
                     }
                 }
             )
+        if decision.relocated_from:
+            actions.append(
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": {
+                            s.PK: _str(origin_pk(decision.relocated_from)),
+                            s.SK: _str("ORIGIN"),
+                            "kind": _str("origin"),
+                            "bucket": _str(decision.bucket),
+                            "key": _str(decision.key),
+                            "version": _str(version_of(decision)),
+                        },
+                    }
+                }
+            )
         resolve_index = None
         if resolve_pending is not None:
             resolve_index = len(actions)
@@ -213,24 +269,7 @@ class DynamoLedger:
                     }
                 }
             )
-        for (day, dim, value), delta in _merge(increments).items():
-            actions.append(
-                {
-                    "Update": {
-                        "TableName": self.table,
-                        "Key": {s.PK: _str(aggregate_pk(self.cell, day)), s.SK: _str(f"{dim}#{value}")},
-                        "UpdateExpression": "ADD #c :d SET kind = :k, dimension = :dim, #v = :v, #day = :day",
-                        "ExpressionAttributeNames": {"#c": "count", "#v": "value", "#day": "day"},
-                        "ExpressionAttributeValues": {
-                            ":d": {"N": str(delta)},
-                            ":k": _str("aggregate"),
-                            ":dim": _str(dim),
-                            ":v": _str(value),
-                            ":day": _str(day),
-                        },
-                    }
-                }
-            )
+        actions.extend({"Update": u} for u in self._counter_updates(increments))
         try:
             self.client.transact_write_items(TransactItems=actions)
         except ClientError as exc:
@@ -243,6 +282,29 @@ class DynamoLedger:
             if image_index in failed:
                 raise ImageExists(decision.image_id or "") from exc
             raise
+
+    def _counter_updates(self, increments: Sequence[Increment]) -> list[dict[str, Any]]:
+        return [
+            {
+                "TableName": self.table,
+                "Key": {s.PK: _str(aggregate_pk(self.cell, day)), s.SK: _str(f"{dim}#{value}")},
+                "UpdateExpression": "ADD #c :d SET kind = :k, dimension = :dim, #v = :v, #day = :day",
+                "ExpressionAttributeNames": {"#c": "count", "#v": "value", "#day": "day"},
+                "ExpressionAttributeValues": {
+                    ":d": {"N": str(delta)},
+                    ":k": _str("aggregate"),
+                    ":dim": _str(dim),
+                    ":v": _str(value),
+                    ":day": _str(day),
+                },
+            }
+            for (day, dim, value), delta in _merge(increments).items()
+        ]
+
+    def bump(self, increments: Sequence[Increment]) -> None:
+        """Counters outside any transaction (anonymous operational counts)."""
+        for update in self._counter_updates(increments):
+            self.client.update_item(**update)
 
     def annotate_decision(self, bucket: str, key: str, version: str, attributes: Mapping[str, Any]) -> None:
         names = {f"#a{i}": k for i, k in enumerate(attributes)}

@@ -14,9 +14,10 @@ _MISSING = {"404", "NoSuchKey", "NotFound", "NoSuchVersion"}
 
 def _missing(exc: ClientError) -> bool:
     err = exc.response.get("Error", {})
-    return str(err.get("Code")) in _MISSING or exc.response.get("ResponseMetadata", {}).get(
-        "HTTPStatusCode"
-    ) == 404
+    return (
+        str(err.get("Code")) in _MISSING
+        or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404
+    )
 
 
 class S3ObjectStore:
@@ -89,3 +90,14 @@ class S3ObjectStore:
         if version_id:
             kwargs["VersionId"] = version_id
         self.client.delete_object(**kwargs)
+
+    def delete_all_versions(self, bucket: str, key: str) -> int:
+        """Permanently remove every version and delete marker of exactly this key."""
+        removed = 0
+        paginator = self.client.get_paginator("list_object_versions")
+        for page in paginator.paginate(Bucket=bucket, Prefix=key):
+            for entry in page.get("Versions", []) + page.get("DeleteMarkers", []):
+                if entry["Key"] == key:
+                    self.client.delete_object(Bucket=bucket, Key=key, VersionId=entry["VersionId"])
+                    removed += 1
+        return removed

@@ -120,7 +120,9 @@ def _to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
-def decode(data: bytes, *, formats: tuple[str, ...], max_pixels: int, min_width: int, min_height: int) -> Decoded:
+def decode(
+    data: bytes, *, formats: tuple[str, ...], max_pixels: int, min_width: int, min_height: int
+) -> Decoded:
     """Open and fully decode allowed image bytes, or raise DecodeRefused with a reason."""
     from PIL import Image, UnidentifiedImageError
 
@@ -171,9 +173,17 @@ def decode(data: bytes, *, formats: tuple[str, ...], max_pixels: int, min_width:
             if orientation and orientation != 1:
                 working = working.transpose(_TRANSPOSE[orientation])
         except (OSError, ValueError, SyntaxError) as exc:
-            raise _refuse(Reason.corrupt_image, f"{fmt} conversion failed: {exc}", fmt, (width, height)) from exc
+            raise _refuse(
+                Reason.corrupt_image, f"{fmt} conversion failed: {exc}", fmt, (width, height)
+            ) from exc
     return Decoded(
-        format=fmt, width=width, height=height, mode=mode, original=img, working=working, orientation=orientation
+        format=fmt,
+        width=width,
+        height=height,
+        mode=mode,
+        original=img,
+        working=working,
+        orientation=orientation,
     )
 
 
@@ -184,6 +194,6 @@ _TRANSPOSE = {2: 0, 3: 3, 4: 1, 5: 5, 6: 4, 7: 6, 8: 2}  # Image.Transpose value
 def _orientation(img: Image.Image) -> int | None:
     try:
         value = img.getexif().get(0x0112)
-    except Exception:  # noqa: BLE001 - corrupt EXIF must never stop the gate
+    except Exception:
         return None
     return value if isinstance(value, int) and 1 <= value <= 8 else None

@@ -218,6 +218,8 @@ class Decision(BaseModel):
     version_id: str | None = None
     etag: str | None = None
     reevaluated: bool = False
+    region_rule: str | None = None
+    relocated_from: str | None = Field(None, description="bucket/key@version it was first uploaded to")
 
     def to_json_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

@@ -8,6 +8,7 @@ in the home cell's region. Names come from ``lenslog.settings.cell_resources``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -96,10 +97,8 @@ def _create_bucket(s3: Any, name: str, region: str, versioned: bool = True) -> N
     kwargs: dict[str, Any] = {"Bucket": name}
     if region != "us-east-1":
         kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
-    try:
+    with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
         s3.create_bucket(**kwargs)
-    except s3.exceptions.BucketAlreadyOwnedByYou:
-        pass
     if versioned:
         s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
 
@@ -148,8 +147,28 @@ def provision(config: Config, endpoint_url: str | None, prefix: str = "lenslog")
         except ddb.exceptions.ResourceInUseException:
             pass
 
+    seed_consents(stack)
     home = config.home_cell
     stack.reports_bucket = reports_bucket_name(prefix)
     _create_bucket(stack.client("s3", home), stack.reports_bucket, config.cells[home].region)
     stack.client("ses", home).verify_email_identity(EmailAddress=config.report.sender)
     return stack
+
+
+def seed_consents(stack: LocalStack) -> None:
+    """The consent registry of each cell, seeded from config (as the CDK app does at deploy)."""
+    from lenslog.adapters.dynamo import DynamoLedger
+    from lenslog.domain.consent import ConsentRecord
+
+    config = stack.config
+    for consent_id, grant in config.consents.items():
+        cell = config.cell_of_source(grant.source) or config.home_cell
+        res = stack.cells[cell]
+        DynamoLedger(stack.client("dynamodb", cell), res.table, cell).put_consent(
+            ConsentRecord(
+                consent_id=consent_id,
+                source=grant.source,
+                scope=tuple(str(p) for p in grant.scope),
+                expires=grant.expires,
+            )
+        )

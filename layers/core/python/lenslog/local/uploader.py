@@ -113,8 +113,8 @@ def summary_table(decisions: Sequence[Mapping[str, Any]]) -> str:
 
     by_status = Counter(d["status"] for d in decisions)
     by_reason = Counter(r for d in decisions for r in d.get("reasons", []))
-    rows = [("status", "count")] + sorted(by_status.items())
+    rows = [("status", "count"), *sorted(by_status.items())]
     if by_reason:
-        rows += [("", ""), ("reason", "count")] + sorted(by_reason.items())
+        rows += [("", ""), ("reason", "count"), *sorted(by_reason.items())]
     w = max(len(str(r[0])) for r in rows) + 2
     return "\n".join(f"{r[0]!s:<{w}}{r[1]}" for r in rows)

@@ -22,22 +22,30 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lenslog.adapters.dynamo import DynamoLedger, version_of
-from lenslog.config import Config
-from lenslog.domain import gate
+from lenslog.config import Config, Policy
+from lenslog.domain import consent, gate, residency
 from lenslog.domain.aggregates import Increment, dataset_increments, intake_increments
-from lenslog.domain.models import Decision, ObjectRef, Reason, Status, StoredAt
+from lenslog.domain.models import Decision, ImageMetadata, ObjectRef, Reason, Refusal, Status, StoredAt
 from lenslog.domain.splits import assign_split
-from lenslog.ports import AlreadyDecided, ImageExists, ObjectStore
+from lenslog.ports import AlreadyDecided, ImageExists, ObjectHead, ObjectStore
 from lenslog.settings import CellResources
 
 SIDECAR_SUFFIX = ".json"
 SIDECAR_MAX_BYTES = 64 * 1024
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "BMP": "bmp"}
 CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "BMP": "image/bmp"}
+# S3 metadata that lenslog itself sets on a relocated copy; never taken as image metadata.
+ORIGIN_META = "lenslog-origin"
+HOLD_META = "lenslog-hold"
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def user_metadata(metadata: Mapping[str, str]) -> dict[str, str]:
+    """S3 user metadata as the uploader gave it, without the marks lenslog sets itself."""
+    return {k: v for k, v in metadata.items() if not k.startswith("lenslog-")}
 
 
 def curated_key(image_id: str, fmt: str | None) -> str:
@@ -46,6 +54,14 @@ def curated_key(image_id: str, fmt: str | None) -> str:
 
 def quarantine_key(reason: str, version: str, key: str) -> str:
     return f"{reason}/{version}/{key}"
+
+
+@dataclass(frozen=True)
+class Peer:
+    """Another cell, as far as relocation needs it: its landing bucket, through its own region."""
+
+    resources: CellResources
+    store: ObjectStore
 
 
 @dataclass(frozen=True)
@@ -79,12 +95,14 @@ class IngestService:
         store: ObjectStore,
         ledger: DynamoLedger,
         clock: Callable[[], datetime] = utcnow,
+        peers: Mapping[str, Peer] | None = None,
     ):
         self.config = config
         self.res = resources
         self.store = store
         self.ledger = ledger
         self.clock = clock
+        self.peers = dict(peers or {})
 
     # entry -----------------------------------------------------------------------------------------
     def handle(self, ref: ObjectRef) -> Decision | None:
@@ -112,18 +130,29 @@ class IngestService:
         inp = gate.GateInput(
             key=ref.key,
             data=b"",
-            s3_metadata=head.metadata,
+            s3_metadata=user_metadata(head.metadata),
             sidecar=sidecar.content,
             sidecar_error=sidecar.error,
         )
         now = self.clock()
+        origin = head.metadata.get(ORIGIN_META)
+        if origin is None:
+            # Residency first: what belongs to another cell leaves this one before it is decoded.
+            context = gate.context_metadata(inp, self.config, now)
+            policy = self.config.policy_for(context.source_id)
+            home = residency.resolve(context, self.config, self.res.cell, policy)
+            if home.cell not in (None, self.res.cell):
+                return self._relocate(ref, head, sidecar, home.cell, policy)
         inspection = gate.refuse_unread(inp, head.size, self.config, now)
         if inspection is None:
             data = self.store.get(ref.bucket, ref.key, head.version_id)
             if data is None:
                 return None
             inspection = gate.inspect(replace(inp, data=data), self.config, now)
-        decision = self._decide(ref, inspection, now)
+        home = residency.resolve(inspection.metadata, self.config, self.res.cell, inspection.policy)
+        if home.cell not in (None, self.res.cell) and origin is None:
+            return self._relocate(ref, head, sidecar, home.cell, inspection.policy)
+        decision = self._evaluate(ref, inspection, home, head.metadata, now)
         try:
             decision = self._commit(
                 decision, inspection, source=(ref.bucket, ref.key, head.version_id), s3_metadata=head.metadata
@@ -168,6 +197,83 @@ class IngestService:
             decision.split = assign_split(inspection.metadata, self.config.splits)
         return decision
 
+    def _evaluate(
+        self,
+        ref: ObjectRef,
+        inspection: gate.Inspection,
+        home: residency.Residency,
+        s3_metadata: Mapping[str, str],
+        now: datetime,
+    ) -> Decision:
+        """The verdict on an inspected image that stays in this cell."""
+        inspection.refusals.extend(
+            self._policy_refusals(inspection.metadata, home, held=s3_metadata.get(HOLD_META), today=now)
+        )
+        decision = self._decide(ref, inspection, now)
+        decision.data_region = home.cell or self.res.cell
+        decision.region_rule = home.rule
+        decision.relocated_from = s3_metadata.get(ORIGIN_META)
+        return decision
+
+    def _policy_refusals(
+        self, metadata: ImageMetadata, home: residency.Residency, held: str | None, today: datetime
+    ) -> list[Refusal]:
+        """Residency and consent: the refusals that depend on the registry, not on the bytes."""
+        out: list[Refusal] = []
+        if home.cell is None:
+            out.append(Refusal(reason=Reason.region_unresolved, detail=home.detail))
+        elif home.cell != self.res.cell:
+            out.append(Refusal(reason=Reason.region_misrouted, detail=f"{home.detail}; not relocated twice"))
+        if held == str(Reason.region_misrouted):
+            out.append(
+                Refusal(reason=Reason.region_misrouted, detail="misrouted upload held by the source's policy")
+            )
+        needed = consent.personal_data(metadata, self.config)
+        if needed:
+            record = self.ledger.get_consent(metadata.consent_id) if metadata.consent_id else None
+            refusal = consent.check(metadata, needed, record, today.date())
+            if refusal is not None:
+                out.append(refusal)
+        return out
+
+    def _relocate(
+        self, ref: ObjectRef, head: ObjectHead, sidecar: Sidecar, cell: str, policy: Policy
+    ) -> Decision | None:
+        """Hand an upload to the cell it belongs to, then purge every version of it here.
+
+        This cell records nothing of the image (no decision, record, hash or metadata): only an
+        anonymous counter. The copy carries its origin, so its own cell records where it came from
+        and the uploader can still find the decision."""
+        peer = self.peers.get(cell)
+        if peer is None:
+            raise LookupError(f"no route to cell {cell!r} from {self.res.cell!r}")
+        version = ref.version_id or ref.etag or "unversioned"
+        marks = {ORIGIN_META: f"{ref.bucket}/{ref.key}@{version}"}
+        if policy.misrouted == "quarantine":
+            marks[HOLD_META] = str(Reason.region_misrouted)
+        sidecar_key = ref.key + SIDECAR_SUFFIX
+        if sidecar.present:
+            raw = self.store.get(ref.bucket, sidecar_key, sidecar.version)
+            if raw is not None:
+                peer.store.put(
+                    peer.resources.landing_bucket, sidecar_key, raw, content_type="application/json"
+                )
+        data = self.store.get(ref.bucket, ref.key, head.version_id)
+        if data is None:
+            return None
+        peer.store.put(
+            peer.resources.landing_bucket,
+            ref.key,
+            data,
+            content_type=head.content_type or "application/octet-stream",
+            metadata={**head.metadata, **marks},
+        )
+        self.ledger.bump([Increment(day=self.clock().date(), dimension="relocated_out", value=cell)])
+        if sidecar.present:
+            self.store.delete_all_versions(ref.bucket, sidecar_key)
+        self.store.delete_all_versions(ref.bucket, ref.key)
+        return None
+
     def _as_duplicate(self, decision: Decision, original: Mapping[str, Any]) -> Decision:
         stored = original.get("stored")
         return decision.model_copy(
@@ -206,7 +312,9 @@ class IngestService:
                 except ImageExists:
                     original = self.ledger.get_image(decision.image_id) or {}
             decision = self._as_duplicate(decision, original)
-            self.ledger.commit(decision=decision, increments=intake_increments(decision), retention_days=retention)
+            self.ledger.commit(
+                decision=decision, increments=intake_increments(decision), retention_days=retention
+            )
             return decision
 
         primary = decision.reasons[0] if decision.reasons else "refused"
@@ -261,16 +369,22 @@ class IngestService:
         if data is None:
             return None
         now = self.clock()
+        s3_metadata = pending.get("s3_metadata", {})
         inp = gate.GateInput(
             key=image_key,
             data=data,
-            s3_metadata=pending.get("s3_metadata", {}),
+            s3_metadata=user_metadata(s3_metadata),
             sidecar=sidecar.content,
             sidecar_error=sidecar.error,
         )
         inspection = gate.inspect(inp, self.config, now)
+        # A late sidecar cannot move an image to another cell from quarantine: the residency
+        # check then refuses it as misrouted, for an operator to erase or re-upload.
+        home = residency.resolve(inspection.metadata, self.config, self.res.cell, inspection.policy)
         ref = ObjectRef(bucket=bucket, key=image_key, version_id=prior.version_id, etag=prior.etag)
-        decision = self._decide(ref, inspection, now).model_copy(update={"reevaluated": True})
+        decision = self._evaluate(ref, inspection, home, s3_metadata, now).model_copy(
+            update={"reevaluated": True}
+        )
         if decision.status.is_refusal:
             # Still refused: keep the sidecar beside the quarantined object; the image stays pending.
             self.store.put(
@@ -328,4 +442,3 @@ class IngestService:
         if version_id is None and self.store.head(bucket, key) is None:
             return
         self.store.delete(bucket, key, version_id)
-
