@@ -47,5 +47,19 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The CDK CLI is pinned in package.json (aws-cdk 2.x) and installed into node_modules/.
+NODE_STAMP := node_modules/.package-lock.json
+# Synthesis is offline: no credentials, no instance-metadata probing, no notices or telemetry.
+# ACCOUNT names the target account (default: the cells' configured account or a placeholder).
+CDK := AWS_EC2_METADATA_DISABLED=true CDK_DISABLE_CLI_TELEMETRY=true npx --no-install cdk
+CDK_ARGS := --no-notices $(if $(ACCOUNT),-c account=$(ACCOUNT))
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+synth: $(STAMP) $(NODE_STAMP)
+	$(CDK) synth --quiet $(CDK_ARGS)
+	@echo "templates written to cdk.out/"
+
 clean:
-	rm -rf $(VENV) out cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) out cdk.out .pytest_cache .mypy_cache .ruff_cache node_modules build

@@ -1,0 +1,112 @@
+"""Local (Docker-free) bundlers of the Lambda layers.
+
+- ``CoreLayerBundler`` copies the domain package (``layers/core/python/lenslog``) and the config
+  file into the ``/opt/python`` shape, so the functions read the same validated config as the app.
+- ``DepsLayerBundler`` installs the pinned third-party packages of ``layers/deps/requirements.txt``
+  from manylinux wheels built for the Lambda runtime (CPython 3.13, the configured architecture).
+  The result is cached under ``build/layers/`` keyed by the requirements and the target, so only
+  the first synthesis downloads wheels.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsii
+from aws_cdk import ILocalBundling
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CORE_LAYER_DIR = REPO_ROOT / "layers" / "core"
+DEPS_LAYER_DIR = REPO_ROOT / "layers" / "deps"
+REQUIREMENTS = DEPS_LAYER_DIR / "requirements.txt"
+BUILD_DIR = REPO_ROOT / "build" / "layers"
+LAMBDA_PYTHON_VERSION = "3.13"
+
+# manylinux tags the Lambda python3.13 runtime (Amazon Linux 2023, glibc 2.34) can load.
+PLATFORMS = {
+    "x86_64": ("manylinux2014_x86_64", "manylinux_2_28_x86_64"),
+    "arm64": ("manylinux2014_aarch64", "manylinux_2_28_aarch64"),
+}
+_PRUNE_DIRS = {"__pycache__", "tests", "testing"}
+_PRUNE_KEEP = {"numpy/testing"}  # numpy imports numpy.testing lazily; keep it
+_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+
+
+def core_layer_tree(output_dir: Path, config_path: Path) -> None:
+    """Write the core layer: ``python/lenslog/...`` plus ``python/lenslog/lenslog.toml``."""
+    target = output_dir / "python" / "lenslog"
+    shutil.copytree(CORE_LAYER_DIR / "python" / "lenslog", target, ignore=_IGNORE, dirs_exist_ok=True)
+    shutil.copyfile(config_path, target / "lenslog.toml")
+
+
+def deps_cache_key(architecture: str, requirements: Path = REQUIREMENTS) -> str:
+    digest = hashlib.sha256()
+    digest.update(requirements.read_bytes())
+    digest.update(f"{architecture}|{LAMBDA_PYTHON_VERSION}|{PLATFORMS[architecture]}".encode())
+    return digest.hexdigest()[:16]
+
+
+def build_deps_layer(
+    architecture: str, requirements: Path = REQUIREMENTS, build_dir: Path = BUILD_DIR
+) -> Path:
+    """Install the deps layer for ``architecture`` (``arm64`` or ``x86_64``) once and return the
+    layer root (it holds ``python/``). Needs PyPI on the first call only."""
+    root = build_dir / f"deps-{architecture}-{deps_cache_key(architecture, requirements)}"
+    if (root / ".complete").exists():
+        return root
+    staging = root.with_name(root.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    platform_args = [arg for tag in PLATFORMS[architecture] for arg in ("--platform", tag)]
+    subprocess.run(
+        [
+            sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+            "--no-compile", "--no-deps", "--only-binary=:all:", "--implementation", "cp",
+            "--python-version", LAMBDA_PYTHON_VERSION, *platform_args,
+            "--target", str(staging / "python"), "--requirement", str(requirements),
+        ],
+        check=True,
+    )  # fmt: skip
+    _prune(staging / "python")
+    (staging / ".complete").write_text(deps_cache_key(architecture, requirements) + "\n")
+    shutil.rmtree(root, ignore_errors=True)
+    staging.rename(root)
+    return root
+
+
+def _prune(site: Path) -> None:
+    """Drop what the runtime never imports: byte-code caches and the packages' own test suites."""
+    for path in sorted(site.rglob("*"), reverse=True):
+        rel = path.relative_to(site).as_posix()
+        if path.is_dir() and path.name in _PRUNE_DIRS and rel not in _PRUNE_KEEP:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def tree_size(path: Path) -> int:
+    """Bytes of every regular file under ``path`` (what Lambda counts, unzipped)."""
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+@jsii.implements(ILocalBundling)
+class CoreLayerBundler:
+    def __init__(self, config_path: Path) -> None:
+        self._config_path = config_path
+
+    def try_bundle(self, output_dir: str, *_args: Any, **_kwargs: Any) -> bool:
+        core_layer_tree(Path(output_dir), self._config_path)
+        return True
+
+
+@jsii.implements(ILocalBundling)
+class DepsLayerBundler:
+    def __init__(self, architecture: str) -> None:
+        self._architecture = architecture
+
+    def try_bundle(self, output_dir: str, *_args: Any, **_kwargs: Any) -> bool:
+        root = build_deps_layer(self._architecture)
+        shutil.copytree(root / "python", Path(output_dir) / "python", dirs_exist_ok=True)
+        return True

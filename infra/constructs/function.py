@@ -1,0 +1,127 @@
+"""The one Lambda factory: every lenslog function is built here, so runtime, architecture,
+logging, tracing, Powertools settings, layers, environment, permissions to its own log group and
+alarms are the same everywhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+from lenslog.settings import Settings
+
+from infra.deployment import POWERTOOLS_METRICS_NAMESPACE
+from infra.nag import acknowledge
+
+FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
+RUNTIME = lambda_.Runtime.PYTHON_3_13
+HANDLER = "handler.handler"
+LOG_LEVEL = "INFO"
+LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
+ARCHITECTURES = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}
+_ASSET_EXCLUDE = ["__pycache__", "*.pyc", ".gitkeep", "tests"]
+
+
+def powertools_env(service: str) -> dict[str, str]:
+    return {
+        "POWERTOOLS_SERVICE_NAME": service,
+        "POWERTOOLS_METRICS_NAMESPACE": POWERTOOLS_METRICS_NAMESPACE,
+        "LOG_LEVEL": LOG_LEVEL,
+    }
+
+
+class LensFunction(Construct):
+    """A function of ``functions/<name>`` (entry ``handler.handler``) with its role, log group and
+    error and throttle alarms. Data permissions are granted by the capability that uses it."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        name: str,
+        function_name: str,
+        description: str,
+        settings: Settings,
+        architecture: str,
+        layers: list[lambda_.ILayerVersion],
+        alarm_topic: sns.ITopic,
+        memory_size: int = 512,
+        timeout: Duration = Duration.seconds(30),
+    ) -> None:
+        super().__init__(scope, id)
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            log_group_name=f"/aws/lambda/{function_name}",
+            retention=LOG_RETENTION,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"{function_name}: least privilege, granted per capability",
+        )
+        # Instead of the AWSLambdaBasicExecutionRole managed policy: its own log group only.
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[self.log_group.log_group_arn],
+            )
+        )
+        self.environment = {**settings.to_env(), **powertools_env(name)}
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            function_name=function_name,
+            description=description,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURES[architecture],
+            handler=HANDLER,
+            code=lambda_.Code.from_asset(str(FUNCTIONS_DIR / name), exclude=_ASSET_EXCLUDE),
+            layers=layers,
+            environment=self.environment,
+            memory_size=memory_size,
+            timeout=timeout,
+            tracing=lambda_.Tracing.ACTIVE,
+            logging_format=lambda_.LoggingFormat.JSON,
+            application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
+            system_log_level_v2=lambda_.SystemLogLevel.WARN,
+            log_group=self.log_group,
+            role=self.role,
+        )
+        acknowledge(
+            self.function,
+            "AwsSolutions-L1",
+            "pinned to python3.13: the native wheels of the deps layer (numpy, Pillow) are built for it",
+        )
+        acknowledge(
+            self.role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions",
+        )
+        action = cw_actions.SnsAction(alarm_topic)
+        self.alarms = [
+            self._alarm("Errors", self.function.metric_errors(period=Duration.minutes(5)), action),
+            self._alarm("Throttles", self.function.metric_throttles(period=Duration.minutes(5)), action),
+        ]
+
+    def _alarm(self, id: str, metric: cloudwatch.Metric, action: cw_actions.SnsAction) -> cloudwatch.Alarm:
+        alarm = metric.create_alarm(
+            self,
+            f"{id}Alarm",
+            alarm_description=f"{self.function.function_name}: {id.lower()} in the last 5 minutes",
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(action)
+        return alarm

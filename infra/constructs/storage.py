@@ -1,0 +1,147 @@
+"""A cell's storage: its KMS key, the landing, curated and quarantine buckets and the bucket that
+receives their server access logs."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+from lenslog.config import Policy
+from lenslog.settings import CellResources
+
+from infra.nag import acknowledge
+
+NONCURRENT_VERSION_DAYS = 30
+ACCESS_LOG_RETENTION_DAYS = 365
+ABORT_MULTIPART_DAYS = 7
+
+
+def cell_key(scope: Construct, id: str, *, alias: str, description: str) -> kms.Key:
+    return kms.Key(
+        scope,
+        id,
+        alias=alias,
+        description=description,
+        enable_key_rotation=True,
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+
+
+def access_log_bucket(scope: Construct, id: str, *, name: str) -> s3.Bucket:
+    """Server access logs: S3 delivers them only to SSE-S3 buckets (SSE-KMS is unsupported)."""
+    bucket = s3.Bucket(
+        scope,
+        id,
+        bucket_name=name,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        enforce_ssl=True,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        lifecycle_rules=[
+            s3.LifecycleRule(id="expire-logs", expiration=Duration.days(ACCESS_LOG_RETENTION_DAYS))
+        ],
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+    acknowledge(
+        bucket,
+        "AwsSolutions-S1",
+        "this is the server access log bucket itself; logging it into itself would loop",
+    )
+    return bucket
+
+
+def data_bucket(
+    scope: Construct,
+    id: str,
+    *,
+    name: str,
+    key: kms.IKey,
+    logs: s3.IBucket,
+    lifecycle_rules: list[s3.LifecycleRule],
+) -> s3.Bucket:
+    """A bucket holding images: private, TLS-only, SSE-KMS with the cell key, versioned, logged."""
+    return s3.Bucket(
+        scope,
+        id,
+        bucket_name=name,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        encryption=s3.BucketEncryption.KMS,
+        encryption_key=key,
+        bucket_key_enabled=True,
+        enforce_ssl=True,
+        versioned=True,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        server_access_logs_bucket=logs,
+        server_access_logs_prefix=f"{name}/",
+        lifecycle_rules=[
+            *lifecycle_rules,
+            s3.LifecycleRule(
+                id="expire-noncurrent-versions",
+                noncurrent_version_expiration=Duration.days(NONCURRENT_VERSION_DAYS),
+                abort_incomplete_multipart_upload_after=Duration.days(ABORT_MULTIPART_DAYS),
+                expired_object_delete_marker=True,
+            ),
+        ],
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+
+
+class CellStorage(Construct):
+    """Everything a cell stores objects in, encrypted with one customer-managed key per cell."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        resources: CellResources,
+        key_alias: str,
+        access_log_bucket_name: str,
+        defaults: Policy,
+        retention_days: int | None,
+    ) -> None:
+        super().__init__(scope, id)
+        self.key = cell_key(
+            self, "Key", alias=key_alias, description=f"lenslog cell {resources.cell}: buckets, table, queues"
+        )
+        self.access_logs = access_log_bucket(self, "AccessLogs", name=access_log_bucket_name)
+        self.landing = data_bucket(
+            self, "Landing", name=resources.landing_bucket, key=self.key, logs=self.access_logs,
+            lifecycle_rules=[],
+        )  # fmt: skip
+        curated_rules = (
+            [s3.LifecycleRule(id="retention", expiration=Duration.days(retention_days))]
+            if retention_days
+            else []
+        )
+        self.curated = data_bucket(
+            self, "Curated", name=resources.curated_bucket, key=self.key, logs=self.access_logs,
+            lifecycle_rules=curated_rules,
+        )  # fmt: skip
+        self.quarantine = data_bucket(
+            self, "Quarantine", name=resources.quarantine_bucket, key=self.key, logs=self.access_logs,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="quarantine-retention",
+                    expiration=Duration.days(defaults.quarantine_retention_days),
+                )
+            ],
+        )  # fmt: skip
+
+    @property
+    def data_buckets(self) -> list[s3.Bucket]:
+        return [self.landing, self.curated, self.quarantine]
+
+    def allow_service(self, principal: str, source_arn: str) -> None:
+        """Let an AWS service (S3 notifying the queue, CloudWatch alarming to SNS) use the key for
+        one source only."""
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal(principal)],
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=["*"],
+                conditions={"ArnLike": {"aws:SourceArn": source_arn}},
+            )
+        )

@@ -1,0 +1,107 @@
+"""Every function comes from the one factory: runtime, architecture, logs, tracing, layers,
+environment equal to its settings model, and error and throttle alarms."""
+
+from __future__ import annotations
+
+import pytest
+from lenslog.settings import Settings
+
+from infra.constructs.function import powertools_env
+
+pytestmark = pytest.mark.xdist_group("infra")
+
+EXPECTED_FUNCTIONS = {
+    "lenslog-cell-eu": {"lenslog-eu-ingest": "ingest", "lenslog-eu-audit-api": "audit_api"},
+    "lenslog-cell-us": {"lenslog-us-ingest": "ingest", "lenslog-us-audit-api": "audit_api"},
+    "lenslog-audit": {"lenslog-eu-audit-report": "audit_report"},
+}
+
+
+def _functions(s):
+    return [(sid, lid, r["Properties"]) for sid, lid, r in s.resources("AWS::Lambda::Function")]
+
+
+def test_every_capability_has_its_function_in_the_right_stack(synth):
+    found: dict[str, dict[str, str]] = {}
+    for stack_id, _, props in _functions(synth):
+        found.setdefault(stack_id, {})[props["FunctionName"]] = props["Environment"]["Variables"][
+            "POWERTOOLS_SERVICE_NAME"
+        ]
+    assert found == EXPECTED_FUNCTIONS
+
+
+def test_every_function_runs_python_3_13_on_the_configured_architecture(synth, variant):
+    for s, arch in ((synth, "arm64"), (variant, "x86_64")):
+        assert s.config.architecture == arch
+        for _, _, props in _functions(s):
+            assert props["Runtime"] == "python3.13"
+            assert props["Architectures"] == [arch]
+            assert props["Handler"] == "handler.handler"
+
+
+def test_every_function_logs_json_to_its_own_log_group_and_traces_with_xray(synth):
+    for stack_id, _, props in _functions(synth):
+        template = synth.templates[stack_id]
+        assert props["TracingConfig"] == {"Mode": "Active"}
+        assert props["LoggingConfig"]["LogFormat"] == "JSON"
+        assert props["LoggingConfig"]["ApplicationLogLevel"] == "INFO"
+        group_id = props["LoggingConfig"]["LogGroup"]["Ref"]
+        group = template.find_resources("AWS::Logs::LogGroup")[group_id]["Properties"]
+        assert group["LogGroupName"] == f"/aws/lambda/{props['FunctionName']}"
+        assert group["RetentionInDays"] > 0
+
+
+def test_every_function_environment_is_its_settings_model_plus_powertools(synth, variant):
+    for s in (synth, variant):
+        for _, _, props in _functions(s):
+            env = props["Environment"]["Variables"]
+            service = env["POWERTOOLS_SERVICE_NAME"]
+            settings = Settings.from_env(env)
+            assert env == {**s.deployment.settings(settings.cell).to_env(), **powertools_env(service)}
+            assert env["POWERTOOLS_METRICS_NAMESPACE"] == "lenslog"
+            assert env["LOG_LEVEL"] == "INFO"
+            # a function finds its cell's resources from the config and its settings alone
+            assert settings.resources(s.config) == s.deployment.resources(settings.cell)
+            assert props["FunctionName"].startswith(f"lenslog-{settings.cell}-")
+
+
+def test_the_report_runs_as_the_home_cell(variant):
+    (props,) = [p for sid, _, p in _functions(variant) if sid == "lenslog-audit"]
+    assert Settings.from_env(props["Environment"]["Variables"]).cell == variant.config.home_cell == "us"
+
+
+def test_every_function_uses_the_core_and_deps_layers_of_its_stack(synth):
+    for stack_id, _, props in _functions(synth):
+        layers = synth.templates[stack_id].find_resources("AWS::Lambda::LayerVersion")
+        assert sorted(ref["Ref"] for ref in props["Layers"]) == sorted(layers)
+        for layer in layers.values():
+            assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
+            assert layer["Properties"]["CompatibleArchitectures"] == [synth.config.architecture]
+
+
+def test_every_function_has_an_errors_and_a_throttles_alarm_to_its_stacks_topic(synth):
+    for stack_id, function_id, _ in _functions(synth):
+        template = synth.templates[stack_id]
+        (topic_id,) = template.find_resources("AWS::SNS::Topic")
+        metrics = {
+            a["Properties"]["MetricName"]
+            for a in template.find_resources("AWS::CloudWatch::Alarm").values()
+            if a["Properties"].get("Dimensions") == [{"Name": "FunctionName", "Value": {"Ref": function_id}}]
+            and a["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
+        }
+        assert metrics == {"Errors", "Throttles"}, function_id
+
+
+def test_the_weekly_report_runs_on_the_configured_schedule(synth, variant):
+    for s in (synth, variant):
+        (rule,) = s.audit.find_resources("AWS::Events::Rule").values()
+        assert rule["Properties"]["ScheduleExpression"] == s.config.report.schedule
+        (function_id,) = s.audit.find_resources("AWS::Lambda::Function")
+        assert rule["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": [function_id, "Arn"]}
+    assert variant.config.report.schedule == "cron(30 7 ? * FRI *)"
+
+
+def test_the_report_sender_is_an_ses_identity_of_the_audit_stack(synth, variant):
+    for s in (synth, variant):
+        (identity,) = s.audit.find_resources("AWS::SES::EmailIdentity").values()
+        assert identity["Properties"]["EmailIdentity"] == s.config.report.sender
