@@ -3,12 +3,14 @@ receives their server access logs."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
-from lenslog.config import Policy
+from lenslog.retention import RETENTION_TAG, tag_value
 from lenslog.settings import CellResources
 
 from infra.nag import acknowledge
@@ -88,6 +90,18 @@ def data_bucket(
     )
 
 
+def retention_rules(days: Sequence[int]) -> list[s3.LifecycleRule]:
+    """One rule per retention, filtered on the tag the ingest function sets (lenslog.retention)."""
+    return [
+        s3.LifecycleRule(
+            id=f"retention-{tag_value(d)}",
+            tag_filters={RETENTION_TAG: tag_value(d)},
+            expiration=Duration.days(d),
+        )
+        for d in days
+    ]
+
+
 class CellStorage(Construct):
     """Everything a cell stores objects in, encrypted with one customer-managed key per cell."""
 
@@ -99,8 +113,8 @@ class CellStorage(Construct):
         resources: CellResources,
         key_alias: str,
         access_log_bucket_name: str,
-        defaults: Policy,
-        retention_days: int | None,
+        curated_retention_days: Sequence[int],
+        quarantine_retention_days: Sequence[int],
     ) -> None:
         super().__init__(scope, id)
         self.key = cell_key(
@@ -111,23 +125,13 @@ class CellStorage(Construct):
             self, "Landing", name=resources.landing_bucket, key=self.key, logs=self.access_logs,
             lifecycle_rules=[],
         )  # fmt: skip
-        curated_rules = (
-            [s3.LifecycleRule(id="retention", expiration=Duration.days(retention_days))]
-            if retention_days
-            else []
-        )
         self.curated = data_bucket(
             self, "Curated", name=resources.curated_bucket, key=self.key, logs=self.access_logs,
-            lifecycle_rules=curated_rules,
+            lifecycle_rules=retention_rules(curated_retention_days),
         )  # fmt: skip
         self.quarantine = data_bucket(
             self, "Quarantine", name=resources.quarantine_bucket, key=self.key, logs=self.access_logs,
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    id="quarantine-retention",
-                    expiration=Duration.days(defaults.quarantine_retention_days),
-                )
-            ],
+            lifecycle_rules=retention_rules(quarantine_retention_days),
         )  # fmt: skip
 
     @property

@@ -8,6 +8,7 @@ from typing import Any
 
 from aws_cdk import Duration, Stack
 from constructs import Construct
+from lenslog.retention import lifecycle_days
 
 from infra.constructs.alarms import AlarmTopic
 from infra.constructs.api import AuditApi
@@ -48,8 +49,8 @@ class CellStack(Stack):
             resources=names,
             key_alias=deployment.key_alias(cell),
             access_log_bucket_name=f"{deployment.prefix}-{cell}-access-logs{deployment.suffix}",
-            defaults=config.defaults,
-            retention_days=config.cells[cell].retention_days or config.defaults.retention_days,
+            curated_retention_days=lifecycle_days(config, cell, "curated"),
+            quarantine_retention_days=lifecycle_days(config, cell, "quarantine"),
         )
         self.table = CellTable(self, "Records", table_name=names.table, key=self.storage.key)
         self.alarms = AlarmTopic(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from tests.component.conftest import Cell
@@ -127,3 +129,16 @@ def test_a_consent_does_not_cover_what_it_does_not_name(eu):
     eu.drain()
     d = eu.decision("plates.jpg", put)
     assert d["reasons"] == ["consent_expired"] and "plates" in d["reason_details"][0]
+
+
+def test_stored_objects_carry_their_retention_and_records_expire_with_them(eu):
+    put = eu.put("stray.jpg", jpeg(10), {"camera-id": "stray-cam", "captured-at": "2026-11-18T10:00:00Z"})
+    eu.drain()
+    d = eu.decision("stray.jpg", put)
+    tags = eu.s3.get_object_tagging(Bucket=d["stored"]["bucket"], Key=d["stored"]["key"])["TagSet"]
+    assert tags == [{"Key": "lenslog-retention", "Value": "30d"}]
+    rules = eu.s3.get_bucket_lifecycle_configuration(Bucket=eu.res.quarantine_bucket)["Rules"]
+    assert [r["ID"] for r in rules] == ["retention-30d"]
+    [item] = [i for i in eu.items("OBJ#") if i["SK"]["S"].startswith("V#")]
+    decided = datetime.fromisoformat(d["decided_at"]).timestamp()
+    assert int(item["expires_at"]["N"]) - decided == pytest.approx(30 * 86400, abs=2)

@@ -89,6 +89,7 @@ quarantine_retention_days = 12
 cell = "ap"
 
 [sources.lab]
+policy = { retention_days = 90 }
 
 [report]
 sender = "audit@lenslog.example.org"

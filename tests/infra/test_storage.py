@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 pytestmark = pytest.mark.xdist_group("infra")
@@ -73,22 +75,30 @@ def test_image_buckets_are_versioned_and_log_to_the_cells_access_log_bucket(synt
             assert bucket["Properties"]["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": log_id}
 
 
-def test_quarantine_expires_after_the_configured_retention(synth, variant):
+def _retention_rule(bucket: dict[str, Any], days: int) -> dict[str, Any]:
+    rule = _rules(bucket)[f"retention-{days}d"]
+    assert rule["ExpirationInDays"] == days
+    assert rule["TagFilters"] == [{"Key": "lenslog-retention", "Value": f"{days}d"}]
+    return rule
+
+
+def test_quarantine_expires_after_the_configured_retention_by_tag(synth, variant):
     for s in (synth, variant):
         for cell in s.config.cells:
             quarantine = _data_buckets(s, cell)["quarantine"][1]
-            rule = _rules(quarantine)["quarantine-retention"]
-            assert rule["ExpirationInDays"] == s.config.defaults.quarantine_retention_days
-    assert (
-        _rules(_data_buckets(variant, "eu")["quarantine"][1])["quarantine-retention"]["ExpirationInDays"]
-        == 12
-    )
+            _retention_rule(quarantine, s.config.defaults.quarantine_retention_days)
+    _retention_rule(_data_buckets(variant, "eu")["quarantine"][1], 12)
 
 
 def test_curated_images_expire_only_when_the_cell_sets_a_retention(synth, variant):
-    assert "retention" not in _rules(_data_buckets(synth, "eu")["curated"][1])
-    assert _rules(_data_buckets(variant, "eu")["curated"][1])["retention"]["ExpirationInDays"] == 400
-    assert "retention" not in _rules(_data_buckets(variant, "us")["curated"][1])
+    assert not any(i.startswith("retention-") for i in _rules(_data_buckets(synth, "eu")["curated"][1]))
+    _retention_rule(_data_buckets(variant, "eu")["curated"][1], 400)
+
+
+def test_a_source_retention_gets_its_own_rule_beside_the_cell_default(variant):
+    _retention_rule(_data_buckets(variant, "eu")["curated"][1], 90)
+    _retention_rule(_data_buckets(variant, "us")["curated"][1], 90)
+    assert not any(i.startswith("retention-") for i in _rules(_data_buckets(variant, "us")["curated"][1]))
 
 
 def test_noncurrent_versions_expire_on_every_image_bucket(synth):

@@ -49,6 +49,8 @@ class ObjectStore(Protocol):
 
     def delete_all_versions(self, bucket: str, key: str) -> int: ...
 
+    def tag(self, bucket: str, key: str, tags: Mapping[str, str]) -> None: ...
+
 
 class AlreadyDecided(Exception):
     """This object version already has a decision (a replayed or concurrent event)."""

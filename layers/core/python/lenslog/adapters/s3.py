@@ -101,3 +101,8 @@ class S3ObjectStore:
                     self.client.delete_object(Bucket=bucket, Key=key, VersionId=entry["VersionId"])
                     removed += 1
         return removed
+
+    def tag(self, bucket: str, key: str, tags: Mapping[str, str]) -> None:
+        self.client.put_object_tagging(
+            Bucket=bucket, Key=key, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]}
+        )

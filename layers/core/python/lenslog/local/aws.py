@@ -17,6 +17,7 @@ from typing import Any
 
 from lenslog.adapters.schema import TTL_ATTRIBUTE, create_table_kwargs
 from lenslog.config import Config
+from lenslog.retention import lifecycle_configuration
 from lenslog.settings import CellResources, Settings, cell_resources, reports_bucket_name
 
 LOCAL_CREDENTIALS = {
@@ -114,6 +115,10 @@ def provision(config: Config, endpoint_url: str | None, prefix: str = "lenslog")
         ddb = stack.client("dynamodb", cell)
         for bucket in (res.landing_bucket, res.curated_bucket, res.quarantine_bucket):
             _create_bucket(s3, bucket, res.region)
+        for bucket, role in ((res.curated_bucket, "curated"), (res.quarantine_bucket, "quarantine")):
+            rules = lifecycle_configuration(config, cell, role)  # type: ignore[arg-type]
+            if rules:
+                s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": rules})
 
         dlq_url = sqs.create_queue(QueueName=res.dlq)["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][

@@ -16,11 +16,12 @@ sidecar's event re-evaluates it from quarantine without a new upload.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from lenslog import retention
 from lenslog.adapters.dynamo import DynamoLedger, version_of
 from lenslog.config import Config, Policy
 from lenslog.domain import consent, gate, residency
@@ -294,33 +295,12 @@ class IngestService:
         s3_metadata: Mapping[str, str],
     ) -> Decision:
         """Copy, then commit; returns the decision as committed (possibly turned duplicate)."""
-        retention = inspection.policy.retention_days
         if decision.status is Status.accepted and decision.image_id:
-            original = self.ledger.get_image(decision.image_id)
-            if original is None:
-                dest = curated_key(decision.image_id, decision.image.format)
-                self.store.copy(source[0], source[1], self.res.curated_bucket, dest, source[2])
-                decision.stored = StoredAt(bucket=self.res.curated_bucket, key=dest, region=self.res.region)
-                try:
-                    self.ledger.commit(
-                        decision=decision,
-                        increments=dataset_increments(decision) + intake_increments(decision),
-                        claim_image=True,
-                        retention_days=retention,
-                    )
-                    return decision
-                except ImageExists:
-                    original = self.ledger.get_image(decision.image_id) or {}
-            decision = self._as_duplicate(decision, original)
-            self.ledger.commit(
-                decision=decision, increments=intake_increments(decision), retention_days=retention
-            )
-            return decision
-
+            return self._claim(decision, source)
         primary = decision.reasons[0] if decision.reasons else "refused"
         qkey = quarantine_key(primary, version_of(decision), decision.key)
-        self.store.copy(source[0], source[1], self.res.quarantine_bucket, qkey, source[2])
-        decision.stored = StoredAt(bucket=self.res.quarantine_bucket, key=qkey, region=self.res.region)
+        days = self._retention(decision, "quarantine")
+        decision.stored = self._copy_to(source, self.res.quarantine_bucket, qkey, days)
         self.store.put(
             self.res.quarantine_bucket,
             qkey + ".reason.json",
@@ -334,9 +314,55 @@ class IngestService:
             decision=decision,
             increments=intake_increments(decision),
             pending=pending,
-            retention_days=inspection.policy.quarantine_retention_days,
+            retention_days=days,
         )
         return decision
+
+    def _claim(
+        self,
+        decision: Decision,
+        source: tuple[str, str, str | None],
+        withdrawn: Sequence[Increment] = (),
+        resolve_pending: tuple[str, str] | None = None,
+    ) -> Decision:
+        """Make the image the original (curated copy + conditional record), or a sighting of the
+        original that won the conditional write."""
+        assert decision.image_id
+        days = self._retention(decision, "curated")
+        original = self.ledger.get_image(decision.image_id)
+        if original is None:
+            dest = curated_key(decision.image_id, decision.image.format)
+            decision.stored = self._copy_to(source, self.res.curated_bucket, dest, days)
+            try:
+                self.ledger.commit(
+                    decision=decision,
+                    increments=[*dataset_increments(decision), *intake_increments(decision), *withdrawn],
+                    claim_image=True,
+                    resolve_pending=resolve_pending,
+                    retention_days=days,
+                )
+                return decision
+            except ImageExists:
+                original = self.ledger.get_image(decision.image_id) or {}
+        decision = self._as_duplicate(decision, original)
+        self.ledger.commit(
+            decision=decision,
+            increments=[*intake_increments(decision), *withdrawn],
+            resolve_pending=resolve_pending,
+            retention_days=days,
+        )
+        return decision
+
+    def _retention(self, decision: Decision, role: retention.Role) -> int | None:
+        return retention.days_for(self.config, self.res.cell, decision.metadata.source_id, role)
+
+    def _copy_to(
+        self, source: tuple[str, str, str | None], bucket: str, key: str, days: int | None
+    ) -> StoredAt:
+        self.store.copy(source[0], source[1], bucket, key, source[2])
+        if days:
+            self.store.tag(bucket, key, {retention.RETENTION_TAG: retention.tag_value(days)})
+        return StoredAt(bucket=bucket, key=key, region=self.res.region)
 
     # sidecars --------------------------------------------------------------------------------------
     def _read_sidecar(self, bucket: str, image_key: str) -> Sidecar:
@@ -395,45 +421,18 @@ class IngestService:
             )
             self._delete_landing(bucket, image_key + SIDECAR_SUFFIX, sidecar.version)
             return prior
-        withdrawn = intake_increments(prior, sign=-1)
-        retention = inspection.policy.retention_days
         try:
-            decision = self._commit_reevaluated(decision, prior, withdrawn, retention)
+            decision = self._claim(
+                decision,
+                (prior.stored.bucket, prior.stored.key, None),
+                withdrawn=intake_increments(prior, sign=-1),
+                resolve_pending=(bucket, image_key),
+            )
         except AlreadyDecided:
             return None
         self.store.delete(prior.stored.bucket, prior.stored.key + ".reason.json")
         self.store.delete(prior.stored.bucket, prior.stored.key)
         self._delete_landing(bucket, image_key + SIDECAR_SUFFIX, sidecar.version)
-        return decision
-
-    def _commit_reevaluated(
-        self, decision: Decision, prior: Decision, withdrawn: list[Increment], retention: int | None
-    ) -> Decision:
-        assert prior.stored is not None and decision.image_id
-        resolve = (decision.bucket, decision.key)
-        original = self.ledger.get_image(decision.image_id)
-        if original is None:
-            dest = curated_key(decision.image_id, decision.image.format)
-            self.store.copy(prior.stored.bucket, prior.stored.key, self.res.curated_bucket, dest)
-            decision.stored = StoredAt(bucket=self.res.curated_bucket, key=dest, region=self.res.region)
-            try:
-                self.ledger.commit(
-                    decision=decision,
-                    increments=dataset_increments(decision) + intake_increments(decision) + withdrawn,
-                    claim_image=True,
-                    resolve_pending=resolve,
-                    retention_days=retention,
-                )
-                return decision
-            except ImageExists:
-                original = self.ledger.get_image(decision.image_id) or {}
-        decision = self._as_duplicate(decision, original)
-        self.ledger.commit(
-            decision=decision,
-            increments=intake_increments(decision) + withdrawn,
-            resolve_pending=resolve,
-            retention_days=retention,
-        )
         return decision
 
     # clean-up --------------------------------------------------------------------------------------
