@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from aws_cdk import App, Environment, Tags
-from lenslog.config import Config, default_config_path, load_config
 
 from infra.deployment import PLACEHOLDER_ACCOUNT, Deployment
 from infra.nag import add_checks
 from infra.stacks.audit import AuditStack
 from infra.stacks.cell import CellStack
+from lenslog.config import Config, default_config_path, load_config
 
 
 def resolve_account(app: App, config: Config) -> str:

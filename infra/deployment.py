@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aws_cdk import Aws
+
 from lenslog.config import Config
 from lenslog.settings import CellResources, Settings, cell_resources, reports_bucket_name
 

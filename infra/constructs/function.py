@@ -14,10 +14,10 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from constructs import Construct
-from lenslog.settings import Settings
 
 from infra.deployment import POWERTOOLS_METRICS_NAMESPACE
 from infra.nag import acknowledge
+from lenslog.settings import Settings
 
 FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
 RUNTIME = lambda_.Runtime.PYTHON_3_13

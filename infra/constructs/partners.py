@@ -7,9 +7,9 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
-from lenslog.config import Config
 
 from infra.permissions import allow
+from lenslog.config import Config
 
 UPLOAD_PREFIX = "uploads"
 

@@ -10,10 +10,10 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
-from lenslog.retention import RETENTION_TAG, tag_value
-from lenslog.settings import CellResources
 
 from infra.nag import acknowledge
+from lenslog.retention import RETENTION_TAG, tag_value
+from lenslog.settings import CellResources
 
 NONCURRENT_VERSION_DAYS = 30
 ACCESS_LOG_RETENTION_DAYS = 365

@@ -6,6 +6,7 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from constructs import Construct
+
 from lenslog.adapters import schema
 
 _KEY_TYPES = {"HASH": "partition_key", "RANGE": "sort_key"}

@@ -8,7 +8,6 @@ from typing import Any
 
 from aws_cdk import Duration, Stack
 from constructs import Construct
-from lenslog.retention import lifecycle_days
 
 from infra.constructs.alarms import AlarmTopic
 from infra.constructs.api import AuditApi
@@ -21,6 +20,7 @@ from infra.constructs.storage import CellStorage
 from infra.constructs.table import CellTable
 from infra.deployment import Deployment
 from infra.permissions import alias_condition, allow
+from lenslog.retention import lifecycle_days
 
 GATE_MEMORY_MB = 1024
 GATE_TIMEOUT = Duration.seconds(60)

@@ -14,10 +14,10 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 from aws_cdk import App, Stack
 from aws_cdk.assertions import Template
-from lenslog.config import Config, load_config
 
 from infra.app import AUDIT_STACK_ID, build_app, cell_stack_id
 from infra.deployment import PLACEHOLDER_ACCOUNT, Deployment
+from lenslog.config import Config, load_config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_PATH = REPO_ROOT / "config" / "lenslog.toml"

@@ -4,9 +4,9 @@ environment equal to its settings model, and error and throttle alarms."""
 from __future__ import annotations
 
 import pytest
-from lenslog.settings import Settings
 
 from infra.constructs.function import powertools_env
+from lenslog.settings import Settings
 
 pytestmark = pytest.mark.xdist_group("infra")
 

@@ -8,9 +8,9 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from lenslog.config import load_config
 
 from infra.bundling import REQUIREMENTS, build_deps_layer, core_layer_tree, tree_size
+from lenslog.config import load_config
 
 pytestmark = pytest.mark.xdist_group("infra")
 
