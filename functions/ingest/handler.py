@@ -34,10 +34,7 @@ def record_handler(record: SQSRecord) -> list[dict[str, Any]]:
         if decision is None:
             logger.info("nothing to decide", extra={"bucket": ref.bucket, "key": ref.key})
             continue
-        logger.info(
-            "decided",
-            extra={k: decision.get(k) for k in ("key", "status", "reasons", "image_id", "duplicate_of")},
-        )
+        logger.info("decided", extra={"bucket": ref.bucket, "key": ref.key, **decision})
         metrics.add_metric(name=f"decision_{decision['status']}", unit=MetricUnit.Count, value=1)
         outcomes.append(decision)
     return outcomes

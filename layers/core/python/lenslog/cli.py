@@ -170,6 +170,67 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+# erasure ---------------------------------------------------------------------------------------------
+def _cells_settings(args: argparse.Namespace, config: Config) -> list[Any]:
+    from lenslog.local.aws import use_local_credentials
+    from lenslog.settings import Settings
+
+    if _is_loopback(args.endpoint_url):
+        use_local_credentials()
+    cells = args.cell or list(config.cells)
+    unknown = [c for c in cells if c not in config.cells]
+    if unknown:
+        raise SystemExit(f"--cell: unknown cell(s) {', '.join(unknown)}")
+    return [
+        Settings(cell=c, prefix=args.prefix, endpoint_url=args.endpoint_url, config_path=args.config)
+        for c in cells
+    ]
+
+
+def cmd_erase(args: argparse.Namespace) -> int:
+    from lenslog.runtime import erasure_service
+    from lenslog.services.erasure import ErasureRequest
+
+    config = load_config(args.config)
+    subject, value = next((k, v) for k in ("image", "camera", "consent", "source") if (v := getattr(args, k)))
+    request = ErasureRequest(subject=subject, value=value, requested_by=args.requested_by, reason=args.reason)
+    ok = True
+    for settings in _cells_settings(args, config):
+        result = erasure_service(settings).erase(request)
+        print(json.dumps(result.to_dict(), sort_keys=True))
+        ok = ok and result.verified
+    return 0 if ok else 1
+
+
+def cmd_consent_revoke(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from lenslog.runtime import erasure_service, ingest_service
+    from lenslog.services.erasure import ErasureRequest
+
+    config = load_config(args.config)
+    request = ErasureRequest(
+        subject="consent", value=args.consent_id, requested_by=args.requested_by, reason="consent revoked"
+    )
+    ok = True
+    for settings in _cells_settings(args, config):
+        ledger = ingest_service(settings).ledger
+        record = ledger.get_consent(args.consent_id)
+        if record is None:
+            continue
+        ledger.put_consent(replace(record, revoked=True))
+        result = erasure_service(settings).erase(request)
+        print(json.dumps(result.to_dict(), sort_keys=True))
+        ok = ok and result.verified
+    return 0 if ok else 1
+
+
+def _remote(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--endpoint-url", help="AWS endpoint (the URL printed by lenslog local)")
+    p.add_argument("--cell", action="append", help="cell(s) to act on (default: all)")
+    p.add_argument("--prefix", default="lenslog", help="resource name prefix")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lenslog", description=__doc__)
     parser.add_argument("--config", help="configuration file (default: config/lenslog.toml)")
@@ -198,6 +259,23 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for decisions")
     ingest.add_argument("--json", action="store_true", help="print each decision as a JSON line")
     ingest.set_defaults(func=cmd_ingest)
+
+    erase = sub.add_parser("erase", help="erase an image, camera, consent or source and verify it")
+    who = erase.add_mutually_exclusive_group(required=True)
+    for subject in ("image", "camera", "consent", "source"):
+        who.add_argument(f"--{subject}", metavar="ID", help=f"erase everything of this {subject}")
+    erase.add_argument("--requested-by", required=True, help="who asked (kept in the tombstone)")
+    erase.add_argument("--reason", default="", help="why (kept in the tombstone)")
+    _remote(erase)
+    erase.set_defaults(func=cmd_erase)
+
+    consent = sub.add_parser("consent", help="the consent registry")
+    consent_sub = consent.add_subparsers(dest="consent_command", required=True)
+    revoke = consent_sub.add_parser("revoke", help="revoke a consent and erase what it covered")
+    revoke.add_argument("consent_id")
+    revoke.add_argument("--requested-by", required=True)
+    _remote(revoke)
+    revoke.set_defaults(func=cmd_consent_revoke)
     return parser
 
 

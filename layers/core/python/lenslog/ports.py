@@ -3,7 +3,7 @@ injected boto3 clients; tests run the same adapters against moto."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -48,6 +48,8 @@ class ObjectStore(Protocol):
     def delete(self, bucket: str, key: str, version_id: str | None = None) -> None: ...
 
     def delete_all_versions(self, bucket: str, key: str) -> int: ...
+
+    def keys(self, bucket: str) -> Iterator[str]: ...
 
     def tag(self, bucket: str, key: str, tags: Mapping[str, str]) -> None: ...
 

@@ -79,8 +79,17 @@ def idempotent_ingest(settings: Settings) -> Any:
 
     @idempotent_function(data_keyword_argument="obj", persistence_store=persistence, config=config)
     def ingest_object(obj: dict[str, Any]) -> dict[str, Any] | None:
+        # The idempotency record keeps this return value: only the outcome, never ids, hashes or
+        # metadata, which live in the audit log and must go with an erasure or a relocation.
         decision = service.handle(ObjectRef.model_validate(obj["ref"]))
-        return decision.to_json_dict() if decision else None
+        return {"status": str(decision.status), "reasons": decision.reasons} if decision else None
 
     ingest_object.idempotency_config = config  # type: ignore[attr-defined]
     return ingest_object
+
+
+def erasure_service(settings: Settings) -> Any:
+    from lenslog.services.erasure import ErasureService
+
+    ingest = ingest_service(settings)
+    return ErasureService(resources=ingest.res, store=ingest.store, ledger=ingest.ledger)

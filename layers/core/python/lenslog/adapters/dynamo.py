@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -80,8 +80,13 @@ def decision_item(d: Decision, retention_days: int | None = None) -> dict[str, A
         item["image_id"] = _str(d.image_id)
         item[f"{s.GSI_BY_IMAGE}PK"] = _str(image_pk(d.image_id))
         item[f"{s.GSI_BY_IMAGE}SK"] = _str(f"{decided.isoformat()}#{obj}")
-    if d.metadata.camera_id:
-        item["camera_id"] = _str(d.metadata.camera_id)
+    for attr, value in (
+        ("camera_id", d.metadata.camera_id),
+        ("source_id", d.metadata.source_id),
+        ("consent_id", d.metadata.consent_id),
+    ):
+        if value:
+            item[attr] = _str(value)
     item.update(_expiry(retention_days, decided))
     return item
 
@@ -320,25 +325,91 @@ class DynamoLedger:
     # aggregates ----------------------------------------------------------------------------------
     def aggregates(self, days: Sequence[str]) -> list[dict[str, Any]]:
         """Every counter of the given days: one query per day, whatever the number of images."""
-        out: list[dict[str, Any]] = []
-        for day in days:
-            kwargs: dict[str, Any] = {
-                "TableName": self.table,
-                "KeyConditionExpression": "PK = :pk",
-                "ExpressionAttributeValues": {":pk": _str(aggregate_pk(self.cell, day))},
+        return [
+            {
+                "day": item["day"]["S"],
+                "dimension": item["dimension"]["S"],
+                "value": item["value"]["S"],
+                "count": int(item["count"]["N"]),
             }
-            while True:
-                resp = self.client.query(**kwargs)
-                for item in resp.get("Items", []):
-                    out.append(
-                        {
-                            "day": item["day"]["S"],
-                            "dimension": item["dimension"]["S"],
-                            "value": item["value"]["S"],
-                            "count": int(item["count"]["N"]),
-                        }
-                    )
-                if "LastEvaluatedKey" not in resp:
-                    break
-                kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
-        return out
+            for day in days
+            for item in self._pages(
+                "query",
+                KeyConditionExpression="PK = :pk",
+                ExpressionAttributeValues={":pk": _str(aggregate_pk(self.cell, day))},
+            )
+        ]
+
+    # erasure ---------------------------------------------------------------------------------------
+    def _pages(self, operation: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        """Every item of a paginated Query or Scan."""
+        kwargs["TableName"] = self.table
+        while True:
+            resp = getattr(self.client, operation)(**kwargs)
+            yield from resp.get("Items", [])
+            if "LastEvaluatedKey" not in resp:
+                return
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def scan(self) -> Iterator[dict[str, Any]]:
+        """Every item. For rare whole-table operations only (verification after an erasure)."""
+        return self._pages("scan")
+
+    def items_with(self, attribute: str, value: str) -> list[dict[str, Any]]:
+        """Image records and decisions whose ``attribute`` equals ``value`` (a filtered scan)."""
+        if attribute not in ("camera_id", "source_id", "consent_id", "image_id", "cluster_id"):
+            raise ValueError(f"cannot select by {attribute}")
+        return list(
+            self._pages(
+                "scan",
+                FilterExpression="#a = :v AND (kind = :i OR kind = :d)",
+                ExpressionAttributeNames={"#a": attribute},
+                ExpressionAttributeValues={":v": _str(value), ":i": _str("image"), ":d": _str("decision")},
+            )
+        )
+
+    def decisions_of_image(self, image_id: str) -> list[dict[str, Any]]:
+        return list(
+            self._pages(
+                "query",
+                IndexName=s.GSI_BY_IMAGE,
+                KeyConditionExpression=f"{s.GSI_BY_IMAGE}PK = :pk",
+                ExpressionAttributeValues={":pk": _str(image_pk(image_id))},
+            )
+        )
+
+    def get_item(self, pk: str, sk: str) -> dict[str, Any] | None:
+        return self._get(pk, sk)
+
+    def delete_item(self, pk: str, sk: str) -> bool:
+        resp = self.client.delete_item(
+            TableName=self.table, Key={s.PK: _str(pk), s.SK: _str(sk)}, ReturnValues="ALL_OLD"
+        )
+        return "Attributes" in resp
+
+    def set_cluster(self, image_id: str, cluster_id: str) -> None:
+        item = self._get(image_pk(image_id), "IMAGE")
+        if not item:
+            return
+        doc = json.loads(item["doc"]["S"])
+        doc["cluster_id"] = cluster_id
+        self.client.update_item(
+            TableName=self.table,
+            Key={s.PK: _str(image_pk(image_id)), s.SK: _str("IMAGE")},
+            UpdateExpression="SET cluster_id = :c, doc = :d",
+            ExpressionAttributeValues={":c": _str(cluster_id), ":d": _str(json.dumps(doc, sort_keys=True))},
+        )
+
+    def put_tombstone(self, tombstone: Mapping[str, Any]) -> None:
+        when = str(tombstone["erased_at"])
+        self.client.put_item(
+            TableName=self.table,
+            Item={
+                s.PK: _str(f"ERASURE#{tombstone['erasure_id']}"),
+                s.SK: _str("TOMBSTONE"),
+                "kind": _str("erasure"),
+                "doc": _str(json.dumps(dict(tombstone), sort_keys=True, default=str)),
+                f"{s.GSI_BY_DAY}PK": _str(f"DAY#{when[:10]}"),
+                f"{s.GSI_BY_DAY}SK": _str(f"{when}#erasure#{tombstone['erasure_id']}"),
+            },
+        )

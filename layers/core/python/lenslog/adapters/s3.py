@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -90,6 +90,12 @@ class S3ObjectStore:
         if version_id:
             kwargs["VersionId"] = version_id
         self.client.delete_object(**kwargs)
+
+    def keys(self, bucket: str) -> Iterator[str]:
+        """The key of every version and delete marker in the bucket."""
+        for page in self.client.get_paginator("list_object_versions").paginate(Bucket=bucket):
+            for entry in page.get("Versions", []) + page.get("DeleteMarkers", []):
+                yield entry["Key"]
 
     def delete_all_versions(self, bucket: str, key: str) -> int:
         """Permanently remove every version and delete marker of exactly this key."""

@@ -84,8 +84,9 @@ def _local_capture(decision: Decision) -> datetime | None:
     return md.captured_at
 
 
-def dataset_increments(decision: Decision) -> list[Increment]:
-    """What one image adds to the dataset counters (empty for refusals and exact duplicates)."""
+def dataset_increments(decision: Decision, sign: int = 1) -> list[Increment]:
+    """What one image adds to the dataset counters (empty for refusals and exact duplicates);
+    ``sign=-1`` takes it out again (erasure)."""
     if decision.status not in DATASET_STATUSES:
         return []
     md = decision.metadata
@@ -117,7 +118,7 @@ def dataset_increments(decision: Decision) -> list[Increment]:
         out.append((Dimension.complete, "camera_time"))
     if md.lat is not None and md.lon is not None:
         out.append((Dimension.complete, "location"))
-    return [Increment(day=day, dimension=str(d), value=v) for d, v in out]
+    return [Increment(day=day, dimension=str(d), value=v, delta=sign) for d, v in out]
 
 
 def intake_increments(decision: Decision, sign: int = 1) -> list[Increment]:

@@ -1,0 +1,207 @@
+"""Erasure: remove everything a cell holds of a subject (an image, a camera, a consent, a source),
+then prove it.
+
+What goes: every version of the curated and quarantined objects (and their reason and sidecar
+documents), the image records, every decision on them (exact-duplicate sightings included: they
+are the same bytes), pending and origin items, near-duplicate index entries; the counters are
+lowered by exactly what the erased items had added; images of a cluster whose root is erased are
+re-rooted on the oldest survivor. What stays: a tombstone in the audit log with what was asked,
+by whom, when and how much was removed, never the erased ids or hashes themselves.
+
+Selecting by camera, consent or source is a filtered scan of the cell's table: erasure is rare, and
+an index per subject would cost on every write. Selecting an image is a key lookup.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from lenslog.adapters.dynamo import DynamoLedger, image_pk, origin_pk, pending_pk
+from lenslog.domain.aggregates import dataset_increments, intake_increments
+from lenslog.domain.models import Decision
+from lenslog.ports import ObjectStore
+from lenslog.settings import CellResources
+
+Subject = Literal["image", "camera", "consent", "source"]
+SUBJECT_ATTRIBUTE = {
+    "image": "image_id",
+    "camera": "camera_id",
+    "consent": "consent_id",
+    "source": "source_id",
+}
+DOCUMENT_SUFFIXES = ("", ".reason.json", ".sidecar.json")
+
+
+@dataclass(frozen=True)
+class ErasureRequest:
+    subject: Subject
+    value: str
+    requested_by: str
+    reason: str = ""
+
+
+@dataclass
+class ErasureResult:
+    erasure_id: str
+    cell: str
+    subject: Subject
+    images: int = 0
+    decisions: int = 0
+    object_versions: int = 0
+    index_entries: int = 0
+    reclustered: int = 0
+    leftovers: list[str] = field(default_factory=list)
+
+    @property
+    def verified(self) -> bool:
+        return not self.leftovers
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "erasure_id": self.erasure_id,
+            "cell": self.cell,
+            "subject": self.subject,
+            "images": self.images,
+            "decisions": self.decisions,
+            "object_versions": self.object_versions,
+            "index_entries": self.index_entries,
+            "reclustered": self.reclustered,
+            "verified": self.verified,
+            "leftovers": self.leftovers,
+        }
+
+
+def _doc(item: dict[str, Any]) -> Decision:
+    return Decision.model_validate(json.loads(item["doc"]["S"]))
+
+
+class ErasureService:
+    def __init__(
+        self,
+        resources: CellResources,
+        store: ObjectStore,
+        ledger: DynamoLedger,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        unindex: Callable[[Decision], int] | None = None,
+    ):
+        self.res = resources
+        self.store = store
+        self.ledger = ledger
+        self.clock = clock
+        self.unindex = unindex  # removes an image's near-duplicate index entries; returns how many
+
+    def erase(self, request: ErasureRequest) -> ErasureResult:
+        result = ErasureResult(erasure_id=uuid.uuid4().hex, cell=self.res.cell, subject=request.subject)
+        images, decisions = self._select(request)
+        for image_id in sorted(images):
+            decisions.update(
+                {(i["PK"]["S"], i["SK"]["S"]): _doc(i) for i in self.ledger.decisions_of_image(image_id)}
+            )
+        erased_objects: set[tuple[str, str]] = set()
+
+        for (pk, sk), decision in sorted(decisions.items()):
+            if self.ledger.delete_item(pk, sk):
+                result.decisions += 1
+                if not self._superseded(pk, sk, decisions):
+                    self.ledger.bump(intake_increments(decision, sign=-1))
+            self.ledger.delete_item(pending_pk(decision.bucket, decision.key), "PENDING")
+            if decision.relocated_from:
+                self.ledger.delete_item(origin_pk(decision.relocated_from), "ORIGIN")
+            if decision.stored and decision.stored.bucket == self.res.quarantine_bucket:
+                erased_objects.add((decision.stored.bucket, decision.stored.key))
+
+        for image_id in sorted(images):
+            record = self.ledger.get_item(image_pk(image_id), "IMAGE")
+            if record is None:
+                continue
+            decision = _doc(record)
+            members = [m for m in self.ledger.items_with("cluster_id", image_id) if m["kind"]["S"] == "image"]
+            self.ledger.delete_item(image_pk(image_id), "IMAGE")
+            result.images += 1
+            self.ledger.bump(dataset_increments(decision, sign=-1))
+            if self.unindex is not None:
+                result.index_entries += self.unindex(decision)
+            if decision.stored:
+                erased_objects.add((decision.stored.bucket, decision.stored.key))
+            result.reclustered += self._reroot(image_id, members, images)
+
+        for bucket, key in sorted(erased_objects):
+            for suffix in DOCUMENT_SUFFIXES:
+                result.object_versions += self.store.delete_all_versions(bucket, key + suffix)
+
+        result.leftovers = self.verify(images, erased_objects)
+        self.ledger.put_tombstone(
+            {
+                "erasure_id": result.erasure_id,
+                "erased_at": self.clock().isoformat(),
+                "requested_by": request.requested_by,
+                "reason": request.reason,
+                "subject": request.subject,
+                # The value names a camera, consent or source; an image is only referred to by a
+                # one-way digest, so the tombstone holds no id or hash of erased bytes.
+                "value": request.value
+                if request.subject != "image"
+                else "sha256:" + hashlib.sha256(request.value.encode()).hexdigest()[:16],
+                **{k: v for k, v in result.to_dict().items() if k not in ("erasure_id", "cell", "subject")},
+            }
+        )
+        return result
+
+    def _select(self, request: ErasureRequest) -> tuple[set[str], dict[tuple[str, str], Decision]]:
+        """The image ids and the decision items that the request names."""
+        images: set[str] = set()
+        decisions: dict[tuple[str, str], Decision] = {}
+        if request.subject == "image":
+            images.add(request.value)
+            return images, decisions
+        for item in self.ledger.items_with(SUBJECT_ATTRIBUTE[request.subject], request.value):
+            doc = _doc(item)
+            if item["kind"]["S"] == "decision":
+                decisions[(item["PK"]["S"], item["SK"]["S"])] = doc
+            if doc.image_id:
+                images.add(doc.image_id)
+        return images, decisions
+
+    @staticmethod
+    def _superseded(pk: str, sk: str, decisions: dict[tuple[str, str], Decision]) -> bool:
+        """A first decision that a re-evaluation replaced was already withdrawn from the counters."""
+        return not sk.endswith("#R") and (pk, sk + "#R") in decisions
+
+    def _reroot(self, root: str, members: Iterable[dict[str, Any]], erased: set[str]) -> int:
+        survivors = sorted(
+            (m["first_seen"]["S"], m["PK"]["S"].removeprefix("IMG#"))
+            for m in members
+            if m["PK"]["S"].removeprefix("IMG#") not in erased
+        )
+        if not survivors:
+            return 0
+        new_root = survivors[0][1]
+        for _, image_id in survivors:
+            self.ledger.set_cluster(image_id, new_root)
+        return len(survivors)
+
+    def verify(self, images: set[str], objects: set[tuple[str, str]]) -> list[str]:
+        """Scan the cell's table and the stored objects' keys: what of the subject still exists."""
+        leftovers = [
+            f"object s3://{bucket}/{key}{suffix}"
+            for bucket, key in sorted(objects)
+            for suffix in DOCUMENT_SUFFIXES
+            if self.store.head(bucket, key + suffix) is not None
+        ]
+        for bucket in (self.res.curated_bucket, self.res.quarantine_bucket, self.res.landing_bucket):
+            leftovers.extend(
+                f"object s3://{bucket}/{key}"
+                for key in self.store.keys(bucket)
+                if any(i in key for i in images)
+            )
+        for item in self.ledger.scan():
+            text = json.dumps(item)
+            if any(i in text for i in images):
+                leftovers.append(f"item {item['PK']['S']} / {item['SK']['S']}")
+        return leftovers

@@ -1,0 +1,106 @@
+"""Erasure under moto: after it, a scan of every bucket version and table item finds nothing."""
+
+from __future__ import annotations
+
+import json
+
+from lenslog.cli import main as cli
+from lenslog.runtime import erasure_service
+from lenslog.services.erasure import ErasureRequest
+from tests.images import jpeg
+
+CAM1 = {"camera-id": "cam-01", "captured-at": "2026-11-18T10:00:00Z"}
+CAM2 = {"camera-id": "cam-02", "captured-at": "2026-11-18T11:00:00Z"}
+
+
+def nonzero(counters: dict) -> dict:
+    return {k: v for k, v in counters.items() if v}
+
+
+def all_versions(cell) -> list[str]:
+    out = []
+    for bucket in (cell.res.landing_bucket, cell.res.curated_bucket, cell.res.quarantine_bucket):
+        resp = cell.s3.list_object_versions(Bucket=bucket)
+        out += [v["Key"] for v in resp.get("Versions", []) + resp.get("DeleteMarkers", [])]
+    return out
+
+
+def erase(stack, subject: str, value: str):
+    return erasure_service(stack.settings("eu")).erase(
+        ErasureRequest(subject=subject, value=value, requested_by="dpo@example.com", reason="art. 17")
+    )
+
+
+def test_erasing_an_image_removes_bytes_records_sightings_and_counts(eu, stack):
+    body = jpeg(1)
+    p1 = eu.put("a.jpg", body, CAM1)
+    eu.put("b.jpg", body, CAM2)  # an exact duplicate sighting of the same bytes
+    eu.drain()
+    image_id = eu.decision("a.jpg", p1)["image_id"]
+
+    result = erase(stack, "image", image_id)
+
+    assert result.verified and result.images == 1 and result.decisions == 2
+    assert all_versions(eu) == []
+    assert nonzero(eu.counters()) == {}
+    leftovers = [i for i in eu.ddb.scan(TableName=eu.res.table)["Items"] if image_id in json.dumps(i)]
+    assert leftovers == []
+    [tomb] = eu.items("ERASURE#")
+    doc = json.loads(tomb["doc"]["S"])
+    assert doc["requested_by"] == "dpo@example.com" and doc["images"] == 1 and doc["verified"] is True
+    assert image_id not in tomb["doc"]["S"]
+
+
+def test_erasing_a_camera_keeps_the_other_cameras(eu, stack):
+    eu.put("c1/a.jpg", jpeg(2), CAM1)
+    eu.put("c1/b.jpg", jpeg(3), CAM1)
+    eu.put("c1/trunc.jpg", jpeg(4)[:3000], CAM1)  # a refused one is erased too
+    keep = eu.put("c2/a.jpg", jpeg(5), CAM2)
+    eu.drain()
+
+    result = erase(stack, "camera", "cam-01")
+
+    assert result.verified and result.images == 2 and result.decisions == 3
+    assert eu.quarantine() == []
+    kept = eu.decision("c2/a.jpg", keep)
+    assert eu.curated() == [kept["stored"]["key"]]
+    counters = nonzero(eu.counters())
+    assert counters[("camera", "cam-02")] == 1 and ("camera", "cam-01") not in counters
+    assert counters[("images", "all")] == 1 and counters[("decision", "accepted")] == 1
+
+
+def test_erasing_a_reevaluated_image_withdraws_each_count_once(eu, stack):
+    put = eu.put("late/x.jpg", jpeg(6))
+    eu.drain()
+    eu.put_sidecar("late/x.jpg", {"camera_id": "cam-01", "captured_at": "2026-11-18T09:00:00+01:00"})
+    eu.drain()
+    image_id = eu.decision("late/x.jpg", put)["image_id"]
+
+    assert erase(stack, "image", image_id).verified
+    assert nonzero(eu.counters()) == {}
+    assert all_versions(eu) == []
+
+
+def test_revoking_a_consent_erases_what_it_covered(eu, stack):
+    covered = {**CAM1, "pii": "faces", "consent-id": "c-2026-depot-staff"}
+    eu.put("people/1.jpg", jpeg(7), covered)
+    other = eu.put("people/2.jpg", jpeg(8), CAM2)
+    eu.drain()
+
+    code = cli(["consent", "revoke", "c-2026-depot-staff", "--requested-by", "works-council", "--cell", "eu"])
+
+    assert code == 0
+    assert eu.ledger.get_consent("c-2026-depot-staff").revoked
+    assert eu.curated() == [eu.decision("people/2.jpg", other)["stored"]["key"]]
+    # a new upload citing the revoked consent is refused
+    again = eu.put("people/3.jpg", jpeg(9), covered)
+    eu.drain()
+    assert eu.decision("people/3.jpg", again)["reasons"] == ["consent_expired"]
+
+
+def test_erase_command_reports_json_and_succeeds(eu, stack, capsys):
+    eu.put("s/a.jpg", jpeg(10), CAM1)
+    eu.drain()
+    code = cli(["erase", "--source", "depot-live", "--requested-by", "ops", "--cell", "eu"])
+    out = json.loads(capsys.readouterr().out.strip())
+    assert code == 0 and out["verified"] is True and out["images"] == 1
