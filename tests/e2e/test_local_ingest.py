@@ -1,0 +1,77 @@
+"""`lenslog ingest` against the embedded AWS, as a user runs it against `lenslog local`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lenslog.cli import main as cli
+from tests.images import encode, jpeg, scene
+
+pytestmark = pytest.mark.xdist_group("embedded-aws")
+
+
+def versions(stack, cell: str) -> list[str]:
+    s3 = stack.client("s3", cell)
+    res = stack.cells[cell]
+    out = []
+    for bucket in (res.landing_bucket, res.curated_bucket, res.quarantine_bucket):
+        resp = s3.list_object_versions(Bucket=bucket)
+        out += [f"{bucket}/{v['Key']}" for v in resp.get("Versions", []) + resp.get("DeleteMarkers", [])]
+    return out
+
+
+def test_ingest_prints_one_decision_per_image_with_sidecars_and_aws_cli_style_keys(
+    local_stack, tmp_path, capsys
+):
+    folder = tmp_path / "cam-01" / "2026-11-18"
+    folder.mkdir(parents=True)
+    (folder / "cam-01_20261118T101500.jpg").write_bytes(jpeg(1))
+    (folder / "described.jpg").write_bytes(jpeg(2))
+    (folder / "described.jpg.json").write_text(
+        json.dumps({"camera_id": "cam-02", "captured_at": "2026-11-18T12:00:00Z"})
+    )
+    (folder / "broken.png").write_bytes(encode(scene(3, (300, 300)), "PNG")[:500])
+
+    code = cli(
+        ["ingest", str(tmp_path), "--endpoint-url", local_stack.endpoint_url, "--json", "--timeout", "60"]
+    )
+
+    assert code == 0
+    decisions = {d["key"]: d for d in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert set(decisions) == {
+        "cam-01/2026-11-18/cam-01_20261118T101500.jpg",
+        "cam-01/2026-11-18/described.jpg",
+        "cam-01/2026-11-18/broken.png",
+    }
+    assert (
+        decisions["cam-01/2026-11-18/cam-01_20261118T101500.jpg"]["metadata"]["provenance"]["camera_id"]
+        == "key_path"
+    )
+    assert decisions["cam-01/2026-11-18/described.jpg"]["metadata"]["camera_id"] == "cam-02"
+    assert decisions["cam-01/2026-11-18/broken.png"]["status"] == "rejected"
+
+
+def test_uploads_declared_for_eu_leave_nothing_in_us(local_stack, tmp_path, capsys):
+    for i in range(3):
+        (tmp_path / f"frame-{i}.jpg").write_bytes(jpeg(10 + i))
+
+    code = cli(
+        [
+            "ingest", str(tmp_path), "--endpoint-url", local_stack.endpoint_url, "--cell", "us",
+            "--meta", "data_region=eu", "--meta", "captured_at=2026-11-18T10:00:00Z",
+            "--meta", "camera_id=partner-cam", "--json", "--timeout", "60",
+        ]
+    )  # fmt: skip
+
+    assert code == 0
+    decisions = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [d["data_region"] for d in decisions] == ["eu"] * 3
+    assert {d["stored"]["region"] for d in decisions} == {"eu-central-1"}
+    assert versions(local_stack, "us") == []
+    us = local_stack.client("dynamodb", "us")
+    items = us.scan(TableName=local_stack.cells["us"].table)["Items"]
+    kinds = {i["PK"]["S"].split("#")[0] for i in items}
+    assert kinds <= {"AGG", "idempotency"}  # an anonymous count and event-key digests only
+    assert not any(d["image_id"] in json.dumps(items) for d in decisions)
