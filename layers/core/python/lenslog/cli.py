@@ -193,7 +193,12 @@ def cmd_erase(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     subject, value = next((k, v) for k in ("image", "camera", "consent", "source") if (v := getattr(args, k)))
-    request = ErasureRequest(subject=subject, value=value, requested_by=args.requested_by, reason=args.reason)
+    request = ErasureRequest(
+        subject=subject,  # type: ignore[arg-type]  # one of the four option names
+        value=value,
+        requested_by=args.requested_by,
+        reason=args.reason,
+    )
     ok = True
     for settings in _cells_settings(args, config):
         result = erasure_service(settings).erase(request)

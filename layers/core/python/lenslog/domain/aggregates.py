@@ -33,7 +33,7 @@ class Dimension(StrEnum):
     brightness = "brightness"
     flag = "flag"
     region = "region"
-    split = "split"
+    split_ = "split"
     weather = "weather"
     conditions = "conditions"
     camera_hour = "camera_hour"  # value "<camera>|<hour>" for the camera x hour coverage
@@ -100,7 +100,7 @@ def dataset_increments(decision: Decision, sign: int = 1) -> list[Increment]:
         (Dimension.source_type, md.source_type),
         (Dimension.shift, md.shift),
         (Dimension.region, decision.data_region),
-        (Dimension.split, decision.split),
+        (Dimension.split_, decision.split),
         (Dimension.weather, md.weather),
         (Dimension.conditions, md.conditions),
     ):

@@ -171,7 +171,7 @@ def decode(
                 working.thumbnail((WORKING_SIDE, WORKING_SIDE), Image.Resampling.BILINEAR)
             orientation = _orientation(img)
             if orientation and orientation != 1:
-                working = working.transpose(_TRANSPOSE[orientation])
+                working = working.transpose(Image.Transpose(_TRANSPOSE[orientation]))
         except (OSError, ValueError, SyntaxError) as exc:
             raise _refuse(
                 Reason.corrupt_image, f"{fmt} conversion failed: {exc}", fmt, (width, height)
