@@ -195,6 +195,10 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for decisions")
     ingest.add_argument("--json", action="store_true", help="print each decision as a JSON line")
     ingest.set_defaults(func=cmd_ingest)
+
+    from lenslog.cli_ops import add_operations
+
+    add_operations(sub)
     return parser
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from lenslog.domain.aggregates import Increment
@@ -18,6 +19,19 @@ class ObjectHead:
     version_id: str | None
     content_type: str | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ListedObject:
+    """One object (or object version) as a bucket listing shows it."""
+
+    bucket: str
+    key: str
+    size: int
+    last_modified: datetime
+    etag: str | None = None
+    version_id: str | None = None
+    is_latest: bool = True
 
 
 class ObjectStore(Protocol):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -280,3 +280,10 @@ class DynamoLedger:
                     break
                 kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
         return out
+
+    # reconciliation --------------------------------------------------------------------------------
+    def scan_items(self) -> Iterator[dict[str, Any]]:
+        """Every item of the table (strongly consistent, paginated): for ``lenslog verify`` only;
+        its cost grows with the table, which is why nothing on the ingest path calls it."""
+        for page in self.client.get_paginator("scan").paginate(TableName=self.table, ConsistentRead=True):
+            yield from page.get("Items", [])

@@ -288,6 +288,7 @@ class IngestService:
         except AlreadyDecided:
             return None
         self.store.delete(prior.stored.bucket, prior.stored.key + ".reason.json")
+        self.store.delete(prior.stored.bucket, prior.stored.key + ".sidecar.json")  # an earlier, insufficient one
         self.store.delete(prior.stored.bucket, prior.stored.key)
         self._delete_landing(bucket, image_key + SIDECAR_SUFFIX, sidecar.version)
         return decision
