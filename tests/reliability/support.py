@@ -130,15 +130,22 @@ class Fault:
 class FaultInjector:
     """Makes chosen calls of the cached runtime clients fail as the service would. The response is
     returned from botocore's ``before-send`` event, inside botocore's retry loop, so the client's
-    own standard retries run (5 attempts) and our code sees what it would see in production."""
+    own standard retries run and our code sees what it would see in production."""
 
     stack: LocalStack
     faults: list[tuple[Any, str, Fault]] = field(default_factory=list)
     total: Counter[str] = field(default_factory=Counter)
 
+    def attempts(self, service: str) -> int:
+        """Sends per call: botocore's ``max_attempts: 5`` means 5 retries, 6 sends in all."""
+        return int(self.stack.client(service, "eu").meta.config.retries["total_max_attempts"])
+
     def add(
-        self, service: str, operation: str, kind: str = "throttle", sends: int | None = 5, match: str | None = None
+        self, service: str, operation: str, kind: str = "throttle", calls: int | None = 1, match: str | None = None
     ) -> Fault:
+        """Fail the next ``calls`` calls of the operation (every send of each, retries included),
+        or every call until ``clear`` when ``calls`` is None."""
+        sends = None if calls is None else calls * self.attempts(service)
         fault = Fault(service, operation, kind, sends, match)
         events = self.stack.client(service, "eu").meta.events
         event = f"before-send.{service}.{operation}"
@@ -186,8 +193,9 @@ class Snapshot:
 
 
 def snapshot(cell: Cell) -> Snapshot:
-    """Every table item and every object version of the cell. Idempotency items are left out:
-    they are Powertools' bookkeeping (hashed keys, wall-clock expiry), not lenslog's state."""
+    """Every table item, every current curated and quarantine object and every landing version of
+    the cell. Idempotency items are left out: they are Powertools' bookkeeping (hashed keys,
+    wall-clock expiry), not lenslog's state."""
     items = {}
     for item in cell.ddb.scan(TableName=cell.res.table)["Items"]:
         pk, sk = item["PK"]["S"], item["SK"]["S"]
@@ -197,14 +205,16 @@ def snapshot(cell: Cell) -> Snapshot:
     objects: dict[str, dict[str, str]] = {}
     for role in ("landing_bucket", "curated_bucket", "quarantine_bucket"):
         bucket = getattr(cell.res, role)
-        versions = cell.s3.list_object_versions(Bucket=bucket)
+        listing = cell.s3.list_object_versions(Bucket=bucket)
         out = {}
-        for v in versions.get("Versions", []):
+        for v in listing.get("Versions", []):
+            if role != "landing_bucket" and not v["IsLatest"]:
+                continue  # a retried copy leaves an older version of the same bytes: harmless
             body = cell.s3.get_object(Bucket=bucket, Key=v["Key"], VersionId=v["VersionId"])["Body"].read()
             text = body.decode() if v["Key"].endswith(".json") else _digest(body)
             out[f"{v['Key']}#{'latest' if v['IsLatest'] else 'old'}"] = text
-        for m in versions.get("DeleteMarkers", []):
-            out[f"{m['Key']}#deleted{'-latest' if m['IsLatest'] else ''}"] = ""
+        if role == "landing_bucket":
+            out.update({f"{m['Key']}#deleted": "" for m in listing.get("DeleteMarkers", [])})
         objects[role] = out
     return Snapshot(items=items, objects=objects)
 

@@ -21,9 +21,11 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("replay")]
 
 SIDECAR = {"camera_id": "cam-02", "captured_at": "2026-11-18T09:15:00+01:00", "classes": ["pallet"]}
 
+A_BYTES = jpeg(101)  # generated once: the factories add unseeded noise
+
 # (phase, key, body or sidecar dict, S3 metadata)
 TIMELINE: list[tuple[int, str, bytes | dict, dict[str, str]]] = [
-    (1, "depot/a.jpg", jpeg(101), META),
+    (1, "depot/a.jpg", A_BYTES, META),
     (1, "depot/b.jpg.json", SIDECAR, {}),  # sidecar before its image
     (1, "depot/b.jpg", jpeg(102), {}),
     (1, "depot/d.jpg", jpeg(103), {}),  # no metadata: quarantined, cured in phase 2
@@ -32,7 +34,7 @@ TIMELINE: list[tuple[int, str, bytes | dict, dict[str, str]]] = [
     (1, "depot/f.png", encode(scene(106, (320, 300)), "PNG"), META),
     (1, "depot/g.jpg", jpeg(107), META),
     (1, "depot/g.jpg", jpeg(108), META),  # a second version of the same key
-    (2, "depot/c.jpg", jpeg(101), META),  # exact duplicate of a.jpg
+    (2, "depot/c.jpg", A_BYTES, META),  # exact duplicate of a.jpg
     (2, "depot/d.jpg.json", SIDECAR, {}),  # late sidecar: re-evaluates d.jpg
     (2, "depot/e.jpg.json", {"camera_id": "cam-01"}, {}),  # still incomplete
     (2, "depot/gif.jpg", encode(scene(109, (300, 300)), "GIF"), META),

@@ -44,7 +44,7 @@ class LambdaContext:
     # Lambda's timeout must stay below the queue's visibility timeout; Powertools idempotency uses
     # the remaining time as the in-progress expiry, so a retried record is not refused as "in
     # progress" forever when its first attempt died half-way.
-    remaining_ms: int = LOCAL_VISIBILITY_TIMEOUT * 1000
+    remaining_ms: int = LOCAL_VISIBILITY_TIMEOUT * 1000 // 2
 
     def get_remaining_time_in_millis(self) -> int:
         return self.remaining_ms
@@ -97,7 +97,11 @@ class Worker:
         event = sqs_event(messages, self._queue_arn(cell), self.stack.cells[cell].region)
         os.environ.update(self.stack.settings(cell).to_env())
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-        result = self.handler(event, LambdaContext(aws_request_id=str(uuid.uuid4())))
+        try:
+            result = self.handler(event, LambdaContext(aws_request_id=str(uuid.uuid4())))
+        except Exception:  # noqa: BLE001 - as Lambda: a failed invocation returns the whole batch
+            # (Powertools raises when every record of a batch failed.)
+            result = {"batchItemFailures": [{"itemIdentifier": m["MessageId"]} for m in messages]}
         failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
         self.failures += len(failed)
         done = [
