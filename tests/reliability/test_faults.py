@@ -67,6 +67,8 @@ def _later(cell, versions: dict[str, str]) -> None:
 def _run(config, monkeypatch, faults=()) -> tuple:
     with fresh_stack(config) as cell:
         no_retry_backoff(monkeypatch)
+        sqs = cell.stack.client("sqs", "eu")
+        sqs.set_queue_attributes(QueueUrl=cell.stack.queue_urls["eu"], Attributes={"VisibilityTimeout": "1"})
         injector = FaultInjector(cell.stack)
         versions: dict[str, str] = {}
         _scenario(cell, versions)
