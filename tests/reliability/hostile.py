@@ -38,7 +38,12 @@ def png_bomb(width: int, height: int, rows: int = 64, bit_depth: int = 1, colour
     channels = {0: 1, 2: 3, 4: 2, 6: 4}[colour]
     row = b"\0" + b"\0" * ((width * channels * bit_depth + 7) // 8)
     idat = zlib.compress(row * rows, 9)
-    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", idat) + _png_chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", ihdr)
+        + _png_chunk(b"IDAT", idat)
+        + _png_chunk(b"IEND", b"")
+    )
 
 
 def jpeg_with_size(width: int, height: int) -> bytes:
@@ -65,7 +70,9 @@ def jpeg_with_app1(payload_size: int) -> bytes:
     """A JPEG with an APP1 Exif segment filled to ``payload_size`` bytes (64 KB is the maximum)."""
     data = jpeg(302, (400, 300))
     ifd_count = 200
-    entries = b"".join(struct.pack("<HHII", 0x9000 + i, 7, 4000, 8 + 2 + ifd_count * 12 + 4) for i in range(ifd_count))
+    entries = b"".join(
+        struct.pack("<HHII", 0x9000 + i, 7, 4000, 8 + 2 + ifd_count * 12 + 4) for i in range(ifd_count)
+    )
     tiff = b"II*\0" + struct.pack("<I", 8) + struct.pack("<H", ifd_count) + entries + b"\0\0\0\0"
     body = b"Exif\0\0" + tiff
     body += b"\xa5" * (payload_size - len(body))
@@ -104,7 +111,9 @@ def crafted() -> list[Hostile]:
     bmp = encode(scene(308, (300, 300)), "BMP")
     rgba_png = encode(scene(309, (300, 300)).convert("RGBA"), "PNG")
     la_png = encode(scene(310, (300, 300)).convert("LA"), "PNG")  # greyscale + alpha
-    eps = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 300 300\n/x { (pwned) print } def x\nshowpage\n%%EOF\n"
+    eps = (
+        b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 300 300\n/x { (pwned) print } def x\nshowpage\n%%EOF\n"
+    )
     dos_eps = b"\xc5\xd0\xd3\xc6" + struct.pack("<IIIIII", 30, len(eps), 0, 0, 0, 0) + b"\xff\xff" + eps
 
     def fmt(img: Image.Image, name: str, **kw) -> bytes:
@@ -130,11 +139,31 @@ def crafted() -> list[Hostile]:
         Hostile("bomb-20000.jpg", jpeg_with_size(20000, 20000), "rejected", "decompression_bomb", bomb=True),
         Hostile("bomb-1x-wide.jpg", jpeg_with_size(65535, 4000), "rejected", "decompression_bomb", bomb=True),
         Hostile("bomb-100k.png", png_bomb(100_000, 100_000), "rejected", "decompression_bomb", bomb=True),
-        Hostile("bomb-zlib.png", png_bomb(30_000, 30_000, rows=30_000), "rejected", "decompression_bomb", bomb=True),
-        Hostile("bomb-rgba.png", png_bomb(12_000, 12_000, bit_depth=8, colour=6), "rejected", "decompression_bomb", bomb=True),
+        Hostile(
+            "bomb-zlib.png",
+            png_bomb(30_000, 30_000, rows=30_000),
+            "rejected",
+            "decompression_bomb",
+            bomb=True,
+        ),
+        Hostile(
+            "bomb-rgba.png",
+            png_bomb(12_000, 12_000, bit_depth=8, colour=6),
+            "rejected",
+            "decompression_bomb",
+            bomb=True,
+        ),
         Hostile("bomb-50000.bmp", bmp_with_size(50_000, 50_000), "rejected", "decompression_bomb", bomb=True),
-        Hostile("bomb-topdown.bmp", bmp_with_size(40_000, -40_000), "rejected", "decompression_bomb", bomb=True),
-        Hostile("bomb-wide.bmp", bmp_with_size(2_000_000, 100, bpp=32), "rejected", "decompression_bomb", bomb=True),
+        Hostile(
+            "bomb-topdown.bmp", bmp_with_size(40_000, -40_000), "rejected", "decompression_bomb", bomb=True
+        ),
+        Hostile(
+            "bomb-wide.bmp",
+            bmp_with_size(2_000_000, 100, bpp=32),
+            "rejected",
+            "decompression_bomb",
+            bomb=True,
+        ),
         # huge metadata blocks on otherwise valid images
         Hostile("exif-64k.jpg", jpeg_with_app1(65_500), "accepted"),
         Hostile("icc-1mb.jpg", jpeg_with_icc(1_000_000), "accepted"),
@@ -153,16 +182,31 @@ def crafted() -> list[Hostile]:
         Hostile("dos-eps.jpg", dos_eps, "rejected", "format_not_allowed"),
         Hostile("pdf.jpg", b"%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF\n", "rejected", "format_not_allowed"),
         Hostile("ico.jpg", fmt(scene(312, (100, 100)), "ICO"), "rejected", "format_not_allowed"),
-        Hostile("svg.jpg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "rejected", "unknown_format"),
+        Hostile(
+            "svg.jpg",
+            b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+            "rejected",
+            "unknown_format",
+        ),
         Hostile("html.jpg", b"<!doctype html><html><body>hello</body></html>", "rejected", "unknown_format"),
         Hostile("zip.jpg", _zip("a.txt", b"hello"), "rejected", "unknown_format"),
         Hostile("elf.jpg", b"\x7fELF\x02\x01\x01" + b"\0" * 400, "rejected", "unknown_format"),
         # polyglots: an image that is also something else
         Hostile("jpeg-zip.jpg", good_jpeg + _zip("payload.txt", b"x" * 1000), "accepted"),
-        Hostile("gifar.jpg", fmt(s, "GIF") + _zip("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\n"), "rejected", "format_not_allowed"),
+        Hostile(
+            "gifar.jpg",
+            fmt(s, "GIF") + _zip("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\n"),
+            "rejected",
+            "format_not_allowed",
+        ),
         Hostile("png-html.png", png + b"<html><script>alert(1)</script></html>", "accepted"),
         Hostile("zip-jpeg.jpg", _zip("x.jpg", good_jpeg), "rejected", "unknown_format"),
-        Hostile("jpeg-header-garbage.jpg", good_jpeg[:600] + b"\x7fELF" + b"\xa5" * 20_000, "rejected", "corrupt_image"),
+        Hostile(
+            "jpeg-header-garbage.jpg",
+            good_jpeg[:600] + b"\x7fELF" + b"\xa5" * 20_000,
+            "rejected",
+            "corrupt_image",
+        ),
         # small and odd
         Hostile("tiny.png", encode(Image.new("RGB", (1, 1), "red"), "PNG"), "rejected", "too_small"),
         Hostile("zero-width.bmp", bmp_with_size(0, 300), "rejected", "corrupt_image"),

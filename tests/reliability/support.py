@@ -14,14 +14,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
-from moto import mock_aws
-
 from lenslog import runtime
 from lenslog.adapters.dynamo import DynamoLedger
 from lenslog.adapters.s3 import S3ObjectStore
 from lenslog.local.aws import LocalStack, provision
 from lenslog.local.worker import Worker
 from lenslog.services.verify import VerifyReport, verify
+from moto import mock_aws
+
 from tests.component.conftest import Cell
 
 FIXED_NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -77,7 +77,11 @@ _S3_ERRORS = {
     "5xx": (500, "InternalError", "We encountered an internal error. Please try again."),
 }
 _DDB_ERRORS = {
-    "throttle": (400, "com.amazonaws.dynamodb.v20120810#ThrottlingException", "Rate of requests exceeds the allowed throughput."),
+    "throttle": (
+        400,
+        "com.amazonaws.dynamodb.v20120810#ThrottlingException",
+        "Rate of requests exceeds the allowed throughput.",
+    ),
     "5xx": (500, "com.amazon.coral.service#InternalFailure", "The request processing has failed."),
 }
 _QUERY_ERRORS = {  # SES, SQS (query protocol)
@@ -90,7 +94,10 @@ def error_response(service: str, kind: str, url: str) -> AWSResponse:
     """The HTTP response the real service sends when it throttles or fails."""
     if service == "s3":
         status, code, message = _S3_ERRORS[kind]
-        body = f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code><Message>{message}</Message></Error>'
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
+        )
         headers = {"Content-Type": "application/xml"}
     elif service == "dynamodb":
         status, code, message = _DDB_ERRORS[kind]
@@ -99,7 +106,8 @@ def error_response(service: str, kind: str, url: str) -> AWSResponse:
     else:
         status, code, message = _QUERY_ERRORS[kind]
         body = (
-            f"<ErrorResponse><Error><Type>{'Sender' if status < 500 else 'Receiver'}</Type><Code>{code}</Code>"
+            f"<ErrorResponse><Error><Type>{'Sender' if status < 500 else 'Receiver'}</Type>"
+            f"<Code>{code}</Code>"
             f"<Message>{message}</Message></Error><RequestId>fault</RequestId></ErrorResponse>"
         )
         headers = {"Content-Type": "text/xml"}
@@ -142,7 +150,12 @@ class FaultInjector:
         return int(self.stack.client(service, "eu").meta.config.retries["total_max_attempts"])
 
     def add(
-        self, service: str, operation: str, kind: str = "throttle", calls: int | None = 1, match: str | None = None
+        self,
+        service: str,
+        operation: str,
+        kind: str = "throttle",
+        calls: int | None = 1,
+        match: str | None = None,
     ) -> Fault:
         """Fail the next ``calls`` calls of the operation (every send of each, retries included),
         or every call until ``clear`` when ``calls`` is None."""
@@ -226,12 +239,15 @@ def capture_events(cell: Cell) -> list[str]:
     url = cell.stack.queue_urls[cell.name]
     bodies: list[str] = []
     while True:
-        msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60).get("Messages", [])
+        msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60).get(
+            "Messages", []
+        )
         if not msgs:
             return bodies
         bodies.extend(m["Body"] for m in msgs)
         sqs.delete_message_batch(
-            QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(msgs)]
+            QueueUrl=url,
+            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(msgs)],
         )
 
 
@@ -242,4 +258,3 @@ def deliver(cell: Cell, bodies: list[str]) -> None:
         sqs.send_message_batch(
             QueueUrl=url, Entries=[{"Id": str(j), "MessageBody": b} for j, b in enumerate(bodies[i : i + 10])]
         )
-

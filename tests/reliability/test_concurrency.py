@@ -6,9 +6,9 @@ import importlib.util
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-
 from lenslog import runtime
 from lenslog.domain.models import ObjectRef
+
 from tests.images import encode, jpeg, scene
 from tests.reliability.support import META, reconcile
 
@@ -21,11 +21,15 @@ def _race(eu, stack, bodies: list[bytes]) -> list[dict]:
     refs = []
     for i, body in enumerate(bodies):
         put = eu.put(f"race/{i:02d}.jpg", body, META)
-        refs.append(ObjectRef(bucket=eu.res.landing_bucket, key=f"race/{i:02d}.jpg", version_id=put["VersionId"]))
+        refs.append(
+            ObjectRef(bucket=eu.res.landing_bucket, key=f"race/{i:02d}.jpg", version_id=put["VersionId"])
+        )
     ingest = runtime.idempotent_ingest(stack.settings("eu"))
     with ThreadPoolExecutor(max_workers=N) as pool:
         results = list(
-            pool.map(lambda r: ingest(obj={"idempotency_key": r.idempotency_key, "ref": r.model_dump()}), refs)
+            pool.map(
+                lambda r: ingest(obj={"idempotency_key": r.idempotency_key, "ref": r.model_dump()}), refs
+            )
         )
     eu.drain()  # the notifications of the uploads arrive too: replays, they change nothing
     return results

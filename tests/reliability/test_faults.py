@@ -12,8 +12,8 @@ Backoff sleeps are skipped, nothing else of the retry logic is.
 from __future__ import annotations
 
 import pytest
-
 from lenslog.cli import main
+
 from tests.images import jpeg
 from tests.reliability.support import (
     META,
@@ -107,7 +107,9 @@ def test_a_failing_call_fails_the_batch_item_which_succeeds_on_retry(
     FAULT_COUNT.append(fault.injected)
 
 
-def test_a_failure_whose_idempotency_record_cannot_be_released_is_still_retried(config, monkeypatch, fault_free):
+def test_a_failure_whose_idempotency_record_cannot_be_released_is_still_retried(
+    config, monkeypatch, fault_free
+):
     expected, _, _, _ = fault_free
     state, report, failures, faults = _run(
         config, monkeypatch, [("s3", "GetObject", "5xx"), ("dynamodb", "DeleteItem", "throttle")]
@@ -147,8 +149,11 @@ def test_a_persistent_fault_sends_the_message_to_the_dlq_with_its_object_in_land
         assert "1 of 1 DLQ messages moved" in capsys.readouterr().out
         cell.drain()
         assert cell.landing() == [] and len(cell.curated()) == 2
-        assert sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["ApproximateNumberOfMessages"])[
-            "Attributes"
-        ]["ApproximateNumberOfMessages"] == "0"
+        assert (
+            sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["ApproximateNumberOfMessages"])[
+                "Attributes"
+            ]["ApproximateNumberOfMessages"]
+            == "0"
+        )
         assert main(["verify"]) == 0
         assert "orphans: none" in capsys.readouterr().out

@@ -7,8 +7,8 @@ import json
 import os
 
 import pytest
-
 from lenslog.local.worker import LambdaContext, load_function, sqs_event
+
 from tests.corpus import pillow_test_images
 from tests.images import jpeg
 from tests.reliability.hostile import crafted
@@ -48,10 +48,16 @@ def test_in_one_sqs_batch_every_good_file_is_decided_normally_whatever_the_bad_o
     sqs = stack.client("sqs", "eu")
     messages = sqs.receive_message(QueueUrl=stack.queue_urls["eu"], MaxNumberOfMessages=10)["Messages"]
     assert len(messages) == 10
-    garbage = {"MessageId": "garbage", "ReceiptHandle": "rh", "Body": json.dumps({"Records": [{"eventName": "ObjectCreated:Put", "s3": "x"}]})}
+    garbage = {
+        "MessageId": "garbage",
+        "ReceiptHandle": "rh",
+        "Body": json.dumps({"Records": [{"eventName": "ObjectCreated:Put", "s3": "x"}]}),
+    }
     os.environ.update(stack.settings("eu").to_env())
     result = load_function("ingest").handler(
-        sqs_event([*messages[:5], garbage, *messages[5:]], "arn:aws:sqs:eu-central-1:123456789012:q", "eu-central-1"),
+        sqs_event(
+            [*messages[:5], garbage, *messages[5:]], "arn:aws:sqs:eu-central-1:123456789012:q", "eu-central-1"
+        ),
         LambdaContext(),
     )
     assert result == {"batchItemFailures": [{"itemIdentifier": "garbage"}]}  # only the non-event fails

@@ -8,11 +8,11 @@ from functools import cache
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from lenslog.config import load_config
 from lenslog.domain import gate
 from lenslog.domain.events import MalformedEvent, objects_in_message
 from lenslog.domain.models import ObjectRef, Status
+
 from tests.images import encode, scene
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -22,7 +22,9 @@ META = {"camera-id": "cam-01", "captured-at": "2026-11-18T10:00:00Z"}
 @cache
 def _config():
     config = load_config()  # small minimum size: mutated images reach decode, EXIF and hashing
-    return config.model_copy(update={"defaults": config.defaults.model_copy(update={"min_width": 8, "min_height": 8})})
+    return config.model_copy(
+        update={"defaults": config.defaults.model_copy(update={"min_width": 8, "min_height": 8})}
+    )
 
 
 @cache
@@ -30,7 +32,12 @@ def _seeds() -> tuple[bytes, ...]:
     img = scene(501, (96, 80))
     return (
         encode(img, "JPEG", quality=80),
-        encode(img, "JPEG", progressive=True, exif=b"Exif\0\0II*\0\x08\0\0\0\x01\0\x12\x01\x03\0\x01\0\0\0\x06\0\0\0\0\0\0\0"),
+        encode(
+            img,
+            "JPEG",
+            progressive=True,
+            exif=b"Exif\0\0II*\0\x08\0\0\0\x01\0\x12\x01\x03\0\x01\0\0\0\x06\0\0\0\0\0\0\0",
+        ),
         encode(img, "PNG"),
         encode(img.convert("P"), "PNG"),
         encode(img.convert("LA"), "PNG"),
@@ -73,7 +80,9 @@ def test_the_gate_decides_mutated_real_jpeg_png_and_bmp_without_raising(seed, fl
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=20,
 )
 ANY = JSON | st.text(max_size=30)
@@ -95,12 +104,25 @@ def test_any_message_body_is_parsed_or_refused_as_malformed(body):
 
 @settings(max_examples=300, deadline=None)
 @given(
-    event=st.sampled_from(["ObjectCreated:Put", "ObjectCreated:CompleteMultipartUpload", "ObjectRemoved:Delete"]) | ANY,
+    event=st.sampled_from(
+        ["ObjectCreated:Put", "ObjectCreated:CompleteMultipartUpload", "ObjectRemoved:Delete"]
+    )
+    | ANY,
     s3=st.fixed_dictionaries(
-        {"bucket": st.fixed_dictionaries({"name": ANY}) | ANY, "object": st.fixed_dictionaries(
-            {"key": st.text(max_size=30) | ANY, "size": st.integers(-1, 10**12) | ANY, "eTag": ANY, "versionId": ANY}
-        ) | ANY}
-    ) | ANY,
+        {
+            "bucket": st.fixed_dictionaries({"name": ANY}) | ANY,
+            "object": st.fixed_dictionaries(
+                {
+                    "key": st.text(max_size=30) | ANY,
+                    "size": st.integers(-1, 10**12) | ANY,
+                    "eTag": ANY,
+                    "versionId": ANY,
+                }
+            )
+            | ANY,
+        }
+    )
+    | ANY,
     region=ANY,
 )
 def test_s3_records_with_any_field_values_are_parsed_or_refused_as_malformed(event, s3, region):

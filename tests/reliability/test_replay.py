@@ -48,7 +48,9 @@ def _upload(cell, phase: int, versions: dict[str, str]) -> None:
             continue
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
         put = cell.put(key, data, meta)
-        versions[put["VersionId"]] = f"<{key}@{sum(1 for v in versions.values() if v.startswith(f'<{key}@'))}>"
+        versions[put["VersionId"]] = (
+            f"<{key}@{sum(1 for v in versions.values() if v.startswith(f'<{key}@'))}>"
+        )
 
 
 def _run(config, plan) -> tuple:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lenslog.cli import main
+
 from tests.images import jpeg
 from tests.reliability.support import META
 
@@ -67,13 +68,24 @@ def test_a_decided_object_still_in_landing_is_pending_its_clean_up_not_an_orphan
     res = cell_resources(config, "eu")
     now = datetime(2026, 11, 20, 12, tzinfo=UTC)
     stored = {"bucket": res.quarantine_bucket, "key": "corrupt_image/v7/a.jpg", "region": res.region}
-    doc = {"bucket": res.landing_bucket, "key": "a.jpg", "version_id": "v7", "status": "rejected", "stored": stored}
+    doc = {
+        "bucket": res.landing_bucket,
+        "key": "a.jpg",
+        "version_id": "v7",
+        "status": "rejected",
+        "stored": stored,
+    }
     landing = ListedObject(res.landing_bucket, "a.jpg", 10, now - timedelta(minutes=30), version_id="v7")
     quarantine = [
         ListedObject(res.quarantine_bucket, "corrupt_image/v7/a.jpg", 10, now),
         ListedObject(res.quarantine_bucket, "corrupt_image/v7/a.jpg.reason.json", 10, now),
     ]
-    item = {"PK": {"S": "OBJ#x"}, "SK": {"S": "V#v7"}, "kind": {"S": "decision"}, "doc": {"S": json.dumps(doc)}}
+    item = {
+        "PK": {"S": "OBJ#x"},
+        "SK": {"S": "V#v7"},
+        "kind": {"S": "decision"},
+        "doc": {"S": json.dumps(doc)},
+    }
     report = reconcile({"eu": CellSnapshot(res, [landing], [], quarantine, [item])}, now)
     assert report.orphans == []
     [pending] = report.pending

@@ -92,4 +92,3 @@ def add_operations(sub: Any) -> None:
         "(auto: copy with --endpoint-url, else move-task)",
     )
     redrive.set_defaults(func=cmd_redrive)
-

@@ -44,10 +44,9 @@ def objects_in_message(body: str | dict[str, Any]) -> list[ObjectRef]:
 def _object_ref(rec: dict[str, Any]) -> ObjectRef:
     """One ObjectCreated record into an ObjectRef; any other shape is a MalformedEvent, never a
     TypeError or a validation error, so that the caller can tell a bad message from a failure."""
-    s3 = rec.get("s3")
-    s3 = s3 if isinstance(s3, dict) else {}
-    bucket = _field(s3.get("bucket"), "name")
-    obj = s3.get("object") if isinstance(s3.get("object"), dict) else {}
+    s3 = _dict(rec.get("s3"))
+    bucket = _dict(s3.get("bucket")).get("name")
+    obj = _dict(s3.get("object"))
     key = obj.get("key")
     if not isinstance(bucket, str) or not bucket or not isinstance(key, str) or not key:
         raise MalformedEvent("S3 record without bucket name or object key")
@@ -66,5 +65,5 @@ def _object_ref(rec: dict[str, Any]) -> ObjectRef:
         raise MalformedEvent(f"S3 record with invalid fields: {exc.error_count()} error(s)") from exc
 
 
-def _field(value: object, name: str) -> object:
-    return value.get(name) if isinstance(value, dict) else None
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}

@@ -32,7 +32,10 @@ class RedriveResult:
 
     def __str__(self) -> str:
         failed = f", {self.failed} failed" if self.failed else ""
-        return f"cell {self.cell}: {self.moved} of {self.found} DLQ messages moved to the ingest queue ({self.method}{failed})"
+        return (
+            f"cell {self.cell}: {self.moved} of {self.found} DLQ messages moved to the ingest queue"
+            f" ({self.method}{failed})"
+        )
 
 
 def queue_arn(sqs: Any, url: str) -> str:
@@ -43,10 +46,14 @@ def depth(sqs: Any, url: str) -> int:
     attrs = sqs.get_queue_attributes(
         QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
     )["Attributes"]
-    return int(attrs.get("ApproximateNumberOfMessages", 0)) + int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0))
+    return int(attrs.get("ApproximateNumberOfMessages", 0)) + int(
+        attrs.get("ApproximateNumberOfMessagesNotVisible", 0)
+    )
 
 
-def redrive_by_copy(sqs: Any, cell: str, dlq_url: str, queue_url: str, visibility_s: int = 60) -> RedriveResult:
+def redrive_by_copy(
+    sqs: Any, cell: str, dlq_url: str, queue_url: str, visibility_s: int = 60
+) -> RedriveResult:
     found = depth(sqs, dlq_url)
     moved = failed = 0
     while True:
@@ -68,7 +75,11 @@ def redrive_by_copy(sqs: Any, cell: str, dlq_url: str, queue_url: str, visibilit
         sent = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
         ok = {s["Id"] for s in sent.get("Successful", [])}
         failed += len(messages) - len(ok)
-        done = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages) if str(i) in ok]
+        done = [
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+            for i, m in enumerate(messages)
+            if str(i) in ok
+        ]
         if done:
             sqs.delete_message_batch(QueueUrl=dlq_url, Entries=done)
         moved += len(done)
@@ -93,7 +104,11 @@ def redrive_by_move_task(
         if status in ("COMPLETED", "FAILED", "CANCELLED") or time.monotonic() > deadline:
             moved = int(task.get("ApproximateNumberOfMessagesMoved", 0))
             return RedriveResult(
-                cell=cell, method="move-task", found=found, moved=moved, failed=0 if status == "COMPLETED" else found - moved
+                cell=cell,
+                method="move-task",
+                found=found,
+                moved=moved,
+                failed=0 if status == "COMPLETED" else found - moved,
             )
         time.sleep(MOVE_TASK_POLL_S)
 

@@ -120,8 +120,8 @@ def reconcile(cells: Mapping[str, CellSnapshot], now: datetime) -> VerifyReport:
     report = VerifyReport()
     present: set[tuple[str, str]] = set()
     for snap in cells.values():
-        for obj in (*snap.curated, *snap.quarantine):
-            present.add((obj.bucket, obj.key))
+        for listed in (*snap.curated, *snap.quarantine):
+            present.add((listed.bucket, listed.key))
 
     # What the records say exists, across every cell (an image may be stored in another cell).
     latest: dict[str, dict[tuple[str, str, str], dict[str, Any]]] = {}
@@ -146,7 +146,11 @@ def reconcile(cells: Mapping[str, CellSnapshot], now: datetime) -> VerifyReport:
                     named_by_image.add(where)
                     if where not in present:
                         report.orphans.append(
-                            Orphan(name, f"table {pk}", f"image record's object s3://{'/'.join(where)} is missing")
+                            Orphan(
+                                name,
+                                f"table {pk}",
+                                f"image record's object s3://{'/'.join(where)} is missing",
+                            )
                         )
             elif kind == "pending":
                 where = _stored(doc.get("decision") or {})
@@ -157,13 +161,15 @@ def reconcile(cells: Mapping[str, CellSnapshot], now: datetime) -> VerifyReport:
         latest[name] = {ident: doc for ident, (_, doc) in decisions.items()}
         for ident, doc in latest[name].items():
             where = _stored(doc)
-            obj = f"table decision on s3://{ident[0]}/{ident[1]} version {ident[2]}"
+            label = f"table decision on s3://{ident[0]}/{ident[1]} version {ident[2]}"
             if where is None:
-                report.orphans.append(Orphan(name, obj, f"{doc.get('status')} decision names no stored object"))
+                report.orphans.append(
+                    Orphan(name, label, f"{doc.get('status')} decision names no stored object")
+                )
                 continue
             named_by_decision.add(where)
             if where not in present:
-                report.orphans.append(Orphan(name, obj, f"its object s3://{'/'.join(where)} is missing"))
+                report.orphans.append(Orphan(name, label, f"its object s3://{'/'.join(where)} is missing"))
 
     for name, snap in cells.items():
         res = snap.resources
@@ -179,23 +185,30 @@ def reconcile(cells: Mapping[str, CellSnapshot], now: datetime) -> VerifyReport:
             else:
                 state = "undecided"
             report.pending.append(
-                Pending(name, obj.bucket, obj.key, obj.version_id, max(now - obj.last_modified, timedelta()), state)
+                Pending(
+                    name,
+                    obj.bucket,
+                    obj.key,
+                    obj.version_id,
+                    max(now - obj.last_modified, timedelta()),
+                    state,
+                )
             )
             counted["landing pending"] += 1
 
         for obj in snap.curated:
             match = CURATED_KEY.match(obj.key)
-            where = f"s3://{obj.bucket}/{obj.key}"
+            location = f"s3://{obj.bucket}/{obj.key}"
             if match is None or match["id"][:2] != match["prefix"]:
-                report.orphans.append(Orphan(name, where, "curated key is not images/<id[:2]>/<id>.<ext>"))
+                report.orphans.append(Orphan(name, location, "curated key is not images/<id[:2]>/<id>.<ext>"))
             elif (obj.bucket, obj.key) not in named_by_image:
-                report.orphans.append(Orphan(name, where, "curated object without an image record"))
+                report.orphans.append(Orphan(name, location, "curated object without an image record"))
             else:
                 counted["curated with record"] += 1
 
         keys = {o.key for o in snap.quarantine}
         for obj in snap.quarantine:
-            where = f"s3://{obj.bucket}/{obj.key}"
+            location = f"s3://{obj.bucket}/{obj.key}"
             for suffix, what in ((REASON_SUFFIX, "reason document"), (SIDECAR_COPY_SUFFIX, "kept sidecar")):
                 # Landing keys ending in .json are sidecars, never quarantined as images: any
                 # quarantine key with these suffixes is a document about its neighbour.
@@ -203,7 +216,9 @@ def reconcile(cells: Mapping[str, CellSnapshot], now: datetime) -> VerifyReport:
                     if obj.key[: -len(suffix)] in keys:
                         counted[f"quarantine {what}"] += 1
                     else:
-                        report.orphans.append(Orphan(name, where, f"{what} without its quarantined object"))
+                        report.orphans.append(
+                            Orphan(name, location, f"{what} without its quarantined object")
+                        )
                     break
             else:
                 problems = []
@@ -212,7 +227,9 @@ def reconcile(cells: Mapping[str, CellSnapshot], now: datetime) -> VerifyReport:
                 if (obj.bucket, obj.key) not in named_by_decision:
                     problems.append("no decision names it")
                 if problems:
-                    report.orphans.append(Orphan(name, where, "quarantined object with " + " and ".join(problems)))
+                    report.orphans.append(
+                        Orphan(name, location, "quarantined object with " + " and ".join(problems))
+                    )
                 else:
                     counted["quarantine with reason and decision"] += 1
         counted["decisions"] = len(decided)
