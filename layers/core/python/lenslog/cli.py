@@ -281,6 +281,10 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("--requested-by", required=True)
     _remote(revoke)
     revoke.set_defaults(func=cmd_consent_revoke)
+
+    from lenslog.cli_ops import add_operations
+
+    add_operations(sub)
     return parser
 
 

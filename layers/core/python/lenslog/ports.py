@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from lenslog.domain.aggregates import Increment
@@ -18,6 +19,19 @@ class ObjectHead:
     version_id: str | None
     content_type: str | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ListedObject:
+    """One object (or object version) as a bucket listing shows it."""
+
+    bucket: str
+    key: str
+    size: int
+    last_modified: datetime
+    etag: str | None = None
+    version_id: str | None = None
+    is_latest: bool = True
 
 
 class ObjectStore(Protocol):
@@ -49,7 +63,7 @@ class ObjectStore(Protocol):
 
     def delete_all_versions(self, bucket: str, key: str) -> int: ...
 
-    def keys(self, bucket: str) -> Iterator[str]: ...
+    def list_objects(self, bucket: str, versions: bool = False) -> Iterator[ListedObject]: ...
 
     def tag(self, bucket: str, key: str, tags: Mapping[str, str]) -> None: ...
 

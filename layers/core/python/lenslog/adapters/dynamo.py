@@ -351,10 +351,6 @@ class DynamoLedger:
                 return
             kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
-    def scan(self) -> Iterator[dict[str, Any]]:
-        """Every item. For rare whole-table operations only (verification after an erasure)."""
-        return self._pages("scan")
-
     def items_with(self, attribute: str, value: str) -> list[dict[str, Any]]:
         """Image records and decisions whose ``attribute`` equals ``value`` (a filtered scan)."""
         if attribute not in ("camera_id", "source_id", "consent_id", "image_id", "cluster_id"):
@@ -413,3 +409,10 @@ class DynamoLedger:
                 f"{s.GSI_BY_DAY}SK": _str(f"{when}#erasure#{tombstone['erasure_id']}"),
             },
         )
+
+    # reconciliation --------------------------------------------------------------------------------
+    def scan_items(self) -> Iterator[dict[str, Any]]:
+        """Every item of the table (strongly consistent, paginated): for ``lenslog verify`` only;
+        its cost grows with the table, which is why nothing on the ingest path calls it."""
+        for page in self.client.get_paginator("scan").paginate(TableName=self.table, ConsistentRead=True):
+            yield from page.get("Items", [])

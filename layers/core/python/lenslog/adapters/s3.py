@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from lenslog.ports import ObjectHead
+from lenslog.ports import ListedObject, ObjectHead
 
 _MISSING = {"404", "NoSuchKey", "NotFound", "NoSuchVersion"}
 
@@ -91,12 +91,6 @@ class S3ObjectStore:
             kwargs["VersionId"] = version_id
         self.client.delete_object(**kwargs)
 
-    def keys(self, bucket: str) -> Iterator[str]:
-        """The key of every version and delete marker in the bucket."""
-        for page in self.client.get_paginator("list_object_versions").paginate(Bucket=bucket):
-            for entry in page.get("Versions", []) + page.get("DeleteMarkers", []):
-                yield entry["Key"]
-
     def delete_all_versions(self, bucket: str, key: str) -> int:
         """Permanently remove every version and delete marker of exactly this key."""
         removed = 0
@@ -112,3 +106,29 @@ class S3ObjectStore:
         self.client.put_object_tagging(
             Bucket=bucket, Key=key, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]}
         )
+
+    def list_objects(self, bucket: str, versions: bool = False) -> Iterator[ListedObject]:
+        """Every current object of a bucket, or with ``versions`` every stored version (delete
+        markers excluded): what an operator's reconciliation walks."""
+        if versions:
+            for page in self.client.get_paginator("list_object_versions").paginate(Bucket=bucket):
+                for v in page.get("Versions", []):
+                    yield ListedObject(
+                        bucket=bucket,
+                        key=v["Key"],
+                        size=int(v.get("Size", 0)),
+                        last_modified=v["LastModified"],
+                        etag=(v.get("ETag") or "").strip('"') or None,
+                        version_id=v.get("VersionId") if v.get("VersionId") not in (None, "null") else None,
+                        is_latest=bool(v.get("IsLatest", True)),
+                    )
+            return
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for o in page.get("Contents", []):
+                yield ListedObject(
+                    bucket=bucket,
+                    key=o["Key"],
+                    size=int(o.get("Size", 0)),
+                    last_modified=o["LastModified"],
+                    etag=(o.get("ETag") or "").strip('"') or None,
+                )

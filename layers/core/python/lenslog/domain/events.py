@@ -12,6 +12,8 @@ import json
 from typing import Any
 from urllib.parse import unquote_plus
 
+from pydantic import ValidationError
+
 from lenslog.domain.models import ObjectRef
 
 
@@ -35,22 +37,33 @@ def objects_in_message(body: str | dict[str, Any]) -> list[ObjectRef]:
     for rec in records:
         if not isinstance(rec, dict) or not str(rec.get("eventName", "")).startswith("ObjectCreated:"):
             continue
-        s3 = rec.get("s3") or {}
-        bucket = (s3.get("bucket") or {}).get("name")
-        obj = s3.get("object") or {}
-        key = obj.get("key")
-        if not bucket or key is None:
-            raise MalformedEvent("S3 record without bucket name or object key")
-        refs.append(
-            ObjectRef(
-                bucket=bucket,
-                key=unquote_plus(key),
-                size=obj.get("size"),
-                etag=(obj.get("eTag") or obj.get("etag") or None),
-                version_id=obj.get("versionId") or None,
-                region=rec.get("awsRegion"),
-                event_time=rec.get("eventTime"),
-                sequencer=obj.get("sequencer"),
-            )
-        )
+        refs.append(_object_ref(rec))
     return refs
+
+
+def _object_ref(rec: dict[str, Any]) -> ObjectRef:
+    """One ObjectCreated record into an ObjectRef; any other shape is a MalformedEvent, never a
+    TypeError or a validation error, so that the caller can tell a bad message from a failure."""
+    s3 = _dict(rec.get("s3"))
+    bucket = _dict(s3.get("bucket")).get("name")
+    obj = _dict(s3.get("object"))
+    key = obj.get("key")
+    if not isinstance(bucket, str) or not bucket or not isinstance(key, str) or not key:
+        raise MalformedEvent("S3 record without bucket name or object key")
+    try:
+        return ObjectRef(
+            bucket=bucket,
+            key=unquote_plus(key),
+            size=obj.get("size"),
+            etag=(obj.get("eTag") or obj.get("etag") or None),
+            version_id=obj.get("versionId") or None,
+            region=rec.get("awsRegion"),
+            event_time=rec.get("eventTime"),
+            sequencer=obj.get("sequencer"),
+        )
+    except ValidationError as exc:
+        raise MalformedEvent(f"S3 record with invalid fields: {exc.error_count()} error(s)") from exc
+
+
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}

@@ -15,7 +15,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from lenslog.local.aws import LocalStack
+from lenslog.local.aws import LOCAL_VISIBILITY_TIMEOUT, LocalStack
 
 REPO_ROOT = Path(__file__).resolve().parents[5]
 
@@ -41,9 +41,13 @@ class LambdaContext:
     memory_limit_in_mb: int = 1024
     invoked_function_arn: str = "arn:aws:lambda:local:000000000000:function:lenslog-ingest-local"
     aws_request_id: str = ""
+    # Lambda's timeout must stay below the queue's visibility timeout; Powertools idempotency uses
+    # the remaining time as the in-progress expiry, so a retried record is not refused as "in
+    # progress" forever when its first attempt died half-way.
+    remaining_ms: int = LOCAL_VISIBILITY_TIMEOUT * 1000 // 2
 
     def get_remaining_time_in_millis(self) -> int:
-        return 900_000
+        return self.remaining_ms
 
 
 def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
@@ -93,7 +97,11 @@ class Worker:
         event = sqs_event(messages, self._queue_arn(cell), self.stack.cells[cell].region)
         os.environ.update(self.stack.settings(cell).to_env())
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-        result = self.handler(event, LambdaContext(aws_request_id=str(uuid.uuid4())))
+        try:
+            result = self.handler(event, LambdaContext(aws_request_id=str(uuid.uuid4())))
+        except Exception:
+            # (Powertools raises when every record of a batch failed.)
+            result = {"batchItemFailures": [{"itemIdentifier": m["MessageId"]} for m in messages]}
         failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
         self.failures += len(failed)
         done = [

@@ -187,20 +187,16 @@ class ErasureService:
         return len(survivors)
 
     def verify(self, images: set[str], objects: set[tuple[str, str]]) -> list[str]:
-        """Scan the cell's table and the stored objects' keys: what of the subject still exists."""
+        """Scan every object version of the cell's buckets and every item of its table: what of
+        the subject still exists."""
+        names = {(bucket, key + suffix) for bucket, key in objects for suffix in DOCUMENT_SUFFIXES}
         leftovers = [
-            f"object s3://{bucket}/{key}{suffix}"
-            for bucket, key in sorted(objects)
-            for suffix in DOCUMENT_SUFFIXES
-            if self.store.head(bucket, key + suffix) is not None
+            f"object s3://{bucket}/{o.key} ({o.version_id})"
+            for bucket in (self.res.curated_bucket, self.res.quarantine_bucket, self.res.landing_bucket)
+            for o in self.store.list_objects(bucket, versions=True)
+            if (bucket, o.key) in names or any(i in o.key for i in images)
         ]
-        for bucket in (self.res.curated_bucket, self.res.quarantine_bucket, self.res.landing_bucket):
-            leftovers.extend(
-                f"object s3://{bucket}/{key}"
-                for key in self.store.keys(bucket)
-                if any(i in key for i in images)
-            )
-        for item in self.ledger.scan():
+        for item in self.ledger.scan_items():
             text = json.dumps(item)
             if any(i in text for i in images):
                 leftovers.append(f"item {item['PK']['S']} / {item['SK']['S']}")

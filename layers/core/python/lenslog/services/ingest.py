@@ -431,6 +431,8 @@ class IngestService:
         except AlreadyDecided:
             return None
         self.store.delete(prior.stored.bucket, prior.stored.key + ".reason.json")
+        # An earlier, insufficient sidecar kept beside the quarantined copy goes with it.
+        self.store.delete(prior.stored.bucket, prior.stored.key + ".sidecar.json")
         self.store.delete(prior.stored.bucket, prior.stored.key)
         self._delete_landing(bucket, image_key + SIDECAR_SUFFIX, sidecar.version)
         return decision
