@@ -180,19 +180,17 @@ def test_url_encoded_keys_with_spaces_and_non_ascii_are_found(eu):
 
 
 def test_a_malformed_message_fails_alone_in_its_batch(eu, stack):
-    from lenslog.local.worker import LambdaContext, load_function, sqs_event
+    from lenslog.local.worker import LambdaContext, lambda_environment, load_function, sqs_event
 
     eu.put("ok.jpg", jpeg(11), {"camera-id": "cam-01", "captured-at": "2026-11-18T10:00:00Z"})
     sqs = stack.client("sqs", "eu")
     url = stack.queue_urls["eu"]
     good = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
     bad = [{"MessageId": "bad-1", "ReceiptHandle": "rh", "Body": "this is not an S3 event"}]
-    import os
-
-    os.environ.update(stack.settings("eu").to_env())
-    result = load_function("ingest").handler(
-        sqs_event(good + bad, "arn:aws:sqs:eu-central-1:123456789012:q", "eu-central-1"), LambdaContext()
-    )
+    with lambda_environment(stack.settings("eu").to_env()):
+        result = load_function("ingest").handler(
+            sqs_event(good + bad, "arn:aws:sqs:eu-central-1:123456789012:q", "eu-central-1"), LambdaContext()
+        )
     assert result == {"batchItemFailures": [{"itemIdentifier": "bad-1"}]}
     assert eu.landing() == []  # the good one was decided
 

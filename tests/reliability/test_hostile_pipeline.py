@@ -4,11 +4,10 @@ object is decided, and one bad file never affects another in its batch."""
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
-from lenslog.local.worker import LambdaContext, load_function, sqs_event
+from lenslog.local.worker import LambdaContext, lambda_environment, load_function, sqs_event
 from tests.corpus import pillow_test_images
 from tests.images import jpeg
 from tests.reliability.hostile import crafted
@@ -53,13 +52,15 @@ def test_in_one_sqs_batch_every_good_file_is_decided_normally_whatever_the_bad_o
         "ReceiptHandle": "rh",
         "Body": json.dumps({"Records": [{"eventName": "ObjectCreated:Put", "s3": "x"}]}),
     }
-    os.environ.update(stack.settings("eu").to_env())
-    result = load_function("ingest").handler(
-        sqs_event(
-            [*messages[:5], garbage, *messages[5:]], "arn:aws:sqs:eu-central-1:123456789012:q", "eu-central-1"
-        ),
-        LambdaContext(),
-    )
+    with lambda_environment(stack.settings("eu").to_env()):
+        result = load_function("ingest").handler(
+            sqs_event(
+                [*messages[:5], garbage, *messages[5:]],
+                "arn:aws:sqs:eu-central-1:123456789012:q",
+                "eu-central-1",
+            ),
+            LambdaContext(),
+        )
     assert result == {"batchItemFailures": [{"itemIdentifier": "garbage"}]}  # only the non-event fails
     for key, put in good.items():
         assert eu.decision(key, put)["status"] == "accepted", key

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -48,6 +50,27 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return self.remaining_ms
+
+
+_ENV_LOCK = threading.Lock()
+
+
+@contextmanager
+def lambda_environment(env: dict[str, str]) -> Iterator[None]:
+    """The function's environment for one invocation, as Lambda sets it, restored afterwards so
+    that one worker (or test) never leaks its cell's settings into the next."""
+    env = {"POWERTOOLS_METRICS_DISABLED": "true", **env}
+    with _ENV_LOCK:
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            yield
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
 
 
 def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
@@ -95,10 +118,9 @@ class Worker:
         if not messages:
             return 0
         event = sqs_event(messages, self._queue_arn(cell), self.stack.cells[cell].region)
-        os.environ.update(self.stack.settings(cell).to_env())
-        os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
         try:
-            result = self.handler(event, LambdaContext(aws_request_id=str(uuid.uuid4())))
+            with lambda_environment(self.stack.settings(cell).to_env()):
+                result = self.handler(event, LambdaContext(aws_request_id=str(uuid.uuid4())))
         except Exception:
             # (Powertools raises when every record of a batch failed.)
             result = {"batchItemFailures": [{"itemIdentifier": m["MessageId"]} for m in messages]}
