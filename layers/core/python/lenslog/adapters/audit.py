@@ -44,7 +44,9 @@ def encode_cursor(partition: int, key: Mapping[str, Any] | None) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, index: str | None, partitions: Sequence[str]) -> tuple[int, dict[str, Any] | None]:
+def decode_cursor(
+    cursor: str, index: str | None, partitions: Sequence[str]
+) -> tuple[int, dict[str, Any] | None]:
     """(partition number, ExclusiveStartKey) of a cursor issued for this query, else InvalidCursor."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
@@ -147,7 +149,9 @@ class TableReader:
         kwargs["ExpressionAttributeValues"] = values
         return kwargs
 
-    def page(self, q: IndexQuery, limit: int, cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    def page(
+        self, q: IndexQuery, limit: int, cursor: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
         """Up to ``limit`` items and the cursor of the rest (None at the end)."""
         part, start = decode_cursor(cursor, q.index, q.partitions) if cursor else (0, None)
         items: list[dict[str, Any]] = []
@@ -178,7 +182,9 @@ class TableReader:
             return items, None
         return items, encode_cursor(part, start)
 
-    def docs(self, q: IndexQuery, limit: int, cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    def docs(
+        self, q: IndexQuery, limit: int, cursor: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
         items, nxt = self.page(q, limit, cursor)
         return [doc_of(i) for i in items], nxt
 
@@ -195,9 +201,9 @@ class TableReader:
 
     # single items ----------------------------------------------------------------------------------
     def image_record(self, image_id: str) -> dict[str, Any] | None:
-        item = self.client.get_item(TableName=self.table, Key={s.PK: _s(image_pk(image_id)), s.SK: _s("IMAGE")}).get(
-            "Item"
-        )
+        item = self.client.get_item(
+            TableName=self.table, Key={s.PK: _s(image_pk(image_id)), s.SK: _s("IMAGE")}
+        ).get("Item")
         return doc_of(item) if item else None
 
     def image_records(self, image_ids: Sequence[str]) -> dict[str, dict[str, Any]]:

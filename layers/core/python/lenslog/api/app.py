@@ -118,7 +118,9 @@ def build_app() -> APIGatewayRestResolver:
 
     @app.get(OPENAPI_PATH, include_in_schema=False)
     def openapi_json() -> Response[str]:
-        return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=openapi_document(app))
+        return Response(
+            status_code=200, content_type=content_types.APPLICATION_JSON, body=openapi_document(app)
+        )
 
     return app
 

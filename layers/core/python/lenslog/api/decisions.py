@@ -14,7 +14,9 @@ from lenslog.services.audit_models import DecisionPage
 router = APIGatewayRouter()
 
 
-@router.get("/decisions", tags=["decisions"], summary="The audit log, newest first (default: the last 7 days)")
+@router.get(
+    "/decisions", tags=["decisions"], summary="The audit log, newest first (default: the last 7 days)"
+)
 def list_decisions(
     status: Annotated[Status | None, Query()] = None,
     reason: Annotated[Reason | None, Query()] = None,

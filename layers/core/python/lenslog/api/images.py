@@ -20,12 +20,17 @@ NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 @router.get("/images", tags=["images"], summary="Images by camera, status, source type, split, class, time")
 def list_images(
     camera_id: Annotated[
-        str | None, Query(max_length=64, pattern=NAME, description="served by the camera index (capture time order)")
+        str | None,
+        Query(max_length=64, pattern=NAME, description="served by the camera index (capture time order)"),
     ] = None,
     source_type: Annotated[SourceType | None, Query()] = None,
-    status: Annotated[Status | None, Query(description="served by the status index without camera_id")] = None,
+    status: Annotated[
+        Status | None, Query(description="served by the status index without camera_id")
+    ] = None,
     split: Annotated[Literal["train", "val", "test"] | None, Query()] = None,
-    class_: Annotated[str | None, Query(alias="class", max_length=64, pattern=NAME, description="a class")] = None,
+    class_: Annotated[
+        str | None, Query(alias="class", max_length=64, pattern=NAME, description="a class")
+    ] = None,
     from_: From = None,
     to: To = None,
     limit: Limit = 50,
@@ -53,7 +58,9 @@ def get_image(
 
 
 @router.get(
-    "/images/<image_id>/duplicates", tags=["images"], summary="Exact sightings and near-duplicate cluster members"
+    "/images/<image_id>/duplicates",
+    tags=["images"],
+    summary="Exact sightings and near-duplicate cluster members",
 )
 def get_duplicates(image_id: ImageId) -> Duplicates:
     return service(router).duplicates(image_id)

@@ -184,6 +184,6 @@ _TRANSPOSE = {2: 0, 3: 3, 4: 1, 5: 5, 6: 4, 7: 6, 8: 2}  # Image.Transpose value
 def _orientation(img: Image.Image) -> int | None:
     try:
         value = img.getexif().get(0x0112)
-    except Exception:
+    except Exception:  # noqa: BLE001 - corrupt EXIF must never stop the gate
         return None
     return value if isinstance(value, int) and 1 <= value <= 8 else None

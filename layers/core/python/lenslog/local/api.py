@@ -105,7 +105,9 @@ def serve_api(stack: LocalStack, port: int = 0, cell: str | None = None) -> Loca
                 self._send(413, {"Content-Type": "application/json"}, b'{"error":"too_large"}')
                 return
             body = self.rfile.read(length) if length else None
-            event = proxy_event(self.command, self.path, dict(self.headers.items()), body, self.client_address[0])
+            event = proxy_event(
+                self.command, self.path, dict(self.headers.items()), body, self.client_address[0]
+            )
             ctx = LambdaContext(function_name="lenslog-audit-api-local", aws_request_id=str(uuid.uuid4()))
             with lock:
                 result = resolve(event, ctx, service)

@@ -189,7 +189,9 @@ class AuditService:
         if split:
             filters.append(Filter("#split = :split", {"#split": "split"}, {":split": {"S": split}}))
         if class_:
-            filters.append(Filter("contains(#classes, :class)", {"#classes": "classes"}, {":class": {"S": class_}}))
+            filters.append(
+                Filter("contains(#classes, :class)", {"#classes": "classes"}, {":class": {"S": class_}})
+            )
         q = IndexQuery(index, partitions, window.sk_lo, window.sk_hi, tuple(filters))
         docs, nxt = self._page(q, limit, cursor)
         return ImagePage(items=[ImageSummary.of(d) for d in docs], next_cursor=nxt)
@@ -259,7 +261,9 @@ class AuditService:
             mine = ((record or {}).get("hashes") or {}).get("phash")
             for other_id, other in sorted(others.items()):
                 theirs = (other.get("hashes") or {}).get("phash")
-                distance = hamming(from_hex(mine), from_hex(theirs)) if mine and theirs else other.get("distance")
+                distance = (
+                    hamming(from_hex(mine), from_hex(theirs)) if mine and theirs else other.get("distance")
+                )
                 md = other.get("metadata") or {}
                 near.append(
                     NearDuplicate(
@@ -295,7 +299,9 @@ class AuditService:
         if status:
             filters.append(Filter("#status = :status", {"#status": "status"}, {":status": {"S": status}}))
         if reason:
-            filters.append(Filter("contains(#reasons, :reason)", {"#reasons": "reasons"}, {":reason": {"S": reason}}))
+            filters.append(
+                Filter("contains(#reasons, :reason)", {"#reasons": "reasons"}, {":reason": {"S": reason}})
+            )
         q = IndexQuery(
             s.GSI_BY_DAY,
             tuple(f"DAY#{d.isoformat()}" for d in days),
@@ -393,7 +399,9 @@ class AuditService:
             detail.last_captured_at = (latest.get("metadata") or {}).get("captured_at")
         return detail
 
-    def coverage(self, from_: str | None = None, to: str | None = None, dimension: str | None = None) -> Coverage:
+    def coverage(
+        self, from_: str | None = None, to: str | None = None, dimension: str | None = None
+    ) -> Coverage:
         """Aggregate counters per dimension and value, by day: one query per day (and dimension)."""
         window = Window(from_, to, DEFAULT_COVERAGE_DAYS, self.today())
         days = window.days()
@@ -411,7 +419,9 @@ class AuditService:
             )
             for dim, values in sorted(table.items())
         ]
-        return Coverage.model_validate({"cell": self.cell, "from": days[0], "to": days[-1], "dimensions": dims})
+        return Coverage.model_validate(
+            {"cell": self.cell, "from": days[0], "to": days[-1], "dimensions": dims}
+        )
 
     # reports -----------------------------------------------------------------------------------------
     def reports(self, limit: int = 20, cursor: str | None = None) -> ReportPage:
@@ -494,10 +504,18 @@ class AuditService:
         content_type = request.content_type or {"png": "image/png", "bmp": "image/bmp"}.get(ext, "image/jpeg")
         url = self.s3_client(res.region).generate_presigned_url(
             "put_object",
-            Params={"Bucket": res.landing_bucket, "Key": key, "Metadata": metadata, "ContentType": content_type},
+            Params={
+                "Bucket": res.landing_bucket,
+                "Key": key,
+                "Metadata": metadata,
+                "ContentType": content_type,
+            },
             ExpiresIn=UPLOAD_URL_SECONDS,
         )
-        headers = {"Content-Type": content_type, **{f"x-amz-meta-{k}": v for k, v in sorted(metadata.items())}}
+        headers = {
+            "Content-Type": content_type,
+            **{f"x-amz-meta-{k}": v for k, v in sorted(metadata.items())},
+        }
         return UploadTicket(
             url=url,
             headers=headers,
