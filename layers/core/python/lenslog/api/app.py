@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from functools import lru_cache
 from http import HTTPStatus
@@ -17,8 +19,11 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 
 from lenslog.services.audit import InvalidInput, NotAllowed, NotFound
 
@@ -44,7 +49,10 @@ def _error(status: HTTPStatus, error: str, message: str, **extra: Any) -> Respon
 
 def _field_of(loc: tuple[Any, ...] | list[Any], aliases: dict[str, str]) -> tuple[str, str]:
     where = str(loc[0]) if loc else "request"
-    name = ".".join(str(p) for p in loc[1:]) or where
+    rest = list(loc[1:])
+    if not rest or isinstance(rest[0], int):  # the whole body (e.g. not JSON: a character offset)
+        return where, where
+    name = ".".join(str(p) for p in rest)
     return aliases.get(name, name), where
 
 
@@ -88,6 +96,17 @@ def _register_errors(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(NotAllowed)
     def _forbidden(exc: NotAllowed) -> Response[Any]:
         return _error(HTTPStatus.FORBIDDEN, "forbidden", str(exc))
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _media_type(exc: RequestUnsupportedContentType) -> Response[Any]:
+        return _error(
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send the body as application/json"
+        )
+
+    @app.exception_handler(ServiceError)
+    def _service_error(exc: ServiceError) -> Response[Any]:
+        status = HTTPStatus(exc.status_code)
+        return _error(status, status.phrase.lower().replace(" ", "_"), exc.msg)
 
     @app.exception_handler(json.JSONDecodeError)
     def _bad_json(exc: json.JSONDecodeError) -> Response[Any]:
@@ -141,6 +160,54 @@ def resolve(event: dict[str, Any], context: Any, service: Any) -> dict[str, Any]
     """Answer one API Gateway REST proxy event with ``service`` (an AuditService)."""
     from lenslog.api.deps import SERVICE_KEY
 
+    refused = _refuse_non_json_body(event)
+    if refused is not None:
+        return refused
     resolver = app()
     resolver.append_context(**{SERVICE_KEY: service})
     return resolver.resolve(event, context)
+
+
+def _refuse_non_json_body(event: dict[str, Any]) -> dict[str, Any] | None:
+    """Every request body of this API is JSON: refuse another media type with 415 before the
+    resolver tries to parse it (a malformed multipart header would otherwise fail inside)."""
+    if not event.get("body"):
+        return None
+    headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
+    media = str(headers.get("content-type") or "application/json").split(";")[0].strip().lower()
+    if media == "application/json" or media.endswith("+json"):
+        if not event.get("isBase64Encoded"):
+            return None
+        try:
+            base64.b64decode(event["body"]).decode("utf-8")
+            return None
+        except (ValueError, binascii.Error):
+            return _raw_error(
+                HTTPStatus.UNPROCESSABLE_ENTITY,
+                {
+                    "error": "invalid_request",
+                    "message": "invalid body: not UTF-8 JSON",
+                    "fields": [{"field": "body", "in": "body", "message": "not UTF-8 JSON"}],
+                },
+            )
+    return _raw_error(
+        HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+        {"error": "unsupported_media_type", "message": "send the body as application/json"},
+    )
+
+
+def _raw_error(status: HTTPStatus, body: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "statusCode": status.value,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "multiValueHeaders": {},
+        "body": json.dumps(body),
+        "isBase64Encoded": False,
+    }
+
+
+def write_openapi(path: str) -> None:
+    """Rewrite the checked-in copy of the OpenAPI document (``make openapi``)."""
+    from pathlib import Path
+
+    Path(path).write_text(openapi_document(app()), encoding="utf-8")

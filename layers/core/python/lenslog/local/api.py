@@ -127,7 +127,11 @@ def serve_api(stack: LocalStack, port: int = 0, cell: str | None = None) -> Loca
             if self.command != "HEAD":
                 self.wfile.write(data)
 
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _answer
+        def __getattr__(self, name: str) -> Any:
+            # every method goes to the resolver (an unrouted one is a 404 there, as behind API Gateway)
+            if name.startswith("do_"):
+                return self._answer
+            raise AttributeError(name)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass

@@ -396,7 +396,8 @@ class AuditService:
         detail = CameraDetail.model_validate(base.model_dump())
         if latest is not None:
             detail.last_image_id = latest.get("image_id")
-            detail.last_captured_at = (latest.get("metadata") or {}).get("captured_at")
+            captured = (latest.get("metadata") or {}).get("captured_at")
+            detail.last_captured_at = datetime.fromisoformat(captured) if captured else None
         return detail
 
     def coverage(
