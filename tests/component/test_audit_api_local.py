@@ -70,7 +70,7 @@ def test_the_local_api_listens_on_loopback_and_answers_json(local):
 
 
 def test_a_presigned_upload_lands_passes_the_gate_and_is_found_by_camera(local):
-    stack, worker, api = local
+    _, worker, api = local
     request = {"camera_id": "cam-02", "filename": "dock-7.jpg", "captured_at": "2026-11-19T06:30:00Z"}
     status, body = http(
         "POST", api.url + "/uploads", json.dumps(request).encode(), {"Content-Type": "application/json"}

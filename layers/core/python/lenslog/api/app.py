@@ -106,7 +106,7 @@ def _register_errors(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(ServiceError)
     def _service_error(exc: ServiceError) -> Response[Any]:
         status = HTTPStatus(exc.status_code)
-        return _error(status, status.phrase.lower().replace(" ", "_"), exc.msg)
+        return _error(status, status.phrase.lower().replace(" ", "_"), str(exc.msg))
 
     @app.exception_handler(json.JSONDecodeError)
     def _bad_json(exc: json.JSONDecodeError) -> Response[Any]:

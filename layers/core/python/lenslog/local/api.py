@@ -77,8 +77,7 @@ class LocalApi:
 
     def __init__(self, server: ThreadingHTTPServer, thread: threading.Thread, cell: str):
         self._server, self._thread, self.cell = server, thread, cell
-        host, port = server.server_address[:2]
-        self.url = f"http://{host}:{port}"
+        self.url = f"http://127.0.0.1:{server.server_address[1]}"
 
     def shutdown(self) -> None:
         self._server.shutdown()

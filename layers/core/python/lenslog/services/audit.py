@@ -177,6 +177,7 @@ class AuditService:
         in turn); other filters are FilterExpressions on that query."""
         window = Window(from_, to, None, self.today())
         filters: list[Filter] = []
+        partitions: tuple[str, ...]
         if camera_id:
             index, partitions = s.GSI_BY_CAMERA, (f"CAM#{camera_id}",)
             if status:

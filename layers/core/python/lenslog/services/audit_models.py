@@ -12,7 +12,9 @@ from lenslog.domain.models import Decision, Hashes, ImageMetadata, Quality, Stor
 
 
 class Page(BaseModel):
-    next_cursor: str | None = Field(None, description="pass as ?cursor= for the next page; null at the end")
+    next_cursor: str | None = Field(
+        default=None, description="pass as ?cursor= for the next page; null at the end"
+    )
 
 
 class ImageSummary(BaseModel):
@@ -77,13 +79,13 @@ class ImageDetail(BaseModel):
     cluster: ClusterInfo | None = None
     sightings: list[Sighting]
     decisions: list[Decision]
-    download_url: str | None = Field(None, description="short-lived GET URL (with ?presign=true)")
+    download_url: str | None = Field(default=None, description="short-lived GET URL (with ?presign=true)")
     download_expires_in: int | None = None
 
 
 class NearDuplicate(BaseModel):
     image_id: str
-    distance: int | None = Field(None, description="Hamming distance between the perceptual hashes")
+    distance: int | None = Field(default=None, description="Hamming distance between the perceptual hashes")
     root: bool = False
     status: str
     camera_id: str | None = None
@@ -138,12 +140,14 @@ class CameraCoverage(BaseModel):
     model: str | None = None
     timezone: str | None = None
     cell: str | None = None
-    images: int = Field(0, description="images in the dataset captured in the window")
+    images: int = Field(default=0, description="images in the dataset captured in the window")
     days: list[date] = Field(default_factory=list, description="local capture days with images")
     hours: list[int] = Field(default_factory=list, description="local capture hours with images")
     images_by_hour: dict[str, int] = Field(default_factory=dict)
     decisions: dict[str, int] = Field(default_factory=dict, description="decisions in the window by status")
-    last_seen: date | None = Field(None, description="last day with an image or a decision in the window")
+    last_seen: date | None = Field(
+        default=None, description="last day with an image or a decision in the window"
+    )
 
 
 class CameraDetail(CameraCoverage):
@@ -200,8 +204,8 @@ class UploadRequest(BaseModel):
         None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", description="defaults to the camera's source"
     )
     filename: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\.(jpg|jpeg|JPG|JPEG|png|PNG|bmp|BMP)$")
-    content_type: str | None = Field(None, pattern=r"^image/(jpeg|png|bmp)$")
-    captured_at: datetime | None = Field(None, description="with an offset; bound as metadata")
+    content_type: str | None = Field(default=None, pattern=r"^image/(jpeg|png|bmp)$")
+    captured_at: datetime | None = Field(default=None, description="with an offset; bound as metadata")
     metadata: dict[str, str] = Field(
         default_factory=dict, description="more S3 user metadata (lower-case names, e.g. classes, site)"
     )
