@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_DEFAULT_REGION ?= eu-central-1
 
-.PHONY: help venv demo local test test-fast lint format typecheck bench synth clean
+.PHONY: help venv demo local test test-fast lint format typecheck bench synth clean openapi
 
 help:
 	@echo "make demo    run the gate + audit on the embedded AWS (writes out/)"
@@ -14,6 +14,7 @@ help:
 	@echo "make lint    ruff + mypy"
 	@echo "make synth   synthesise the CDK app offline into cdk.out/"
 	@echo "make bench   run the benchmarks (IMAGES=DIR for your own photos)"
+	@echo "make openapi rewrite docs/openapi.json from the audit API's routes and models"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +61,9 @@ $(NODE_STAMP): package.json package-lock.json
 synth: $(STAMP) $(NODE_STAMP)
 	$(CDK) synth --quiet $(CDK_ARGS)
 	@echo "templates written to cdk.out/"
+
+openapi: $(STAMP)
+	$(BIN)/python -c "from lenslog.api.app import write_openapi; write_openapi('docs/openapi.json')"
 
 clean:
 	rm -rf $(VENV) out cdk.out .pytest_cache .mypy_cache .ruff_cache node_modules build

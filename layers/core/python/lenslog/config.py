@@ -115,6 +115,11 @@ class Source(_Strict):
     may_contain: tuple[PersonalData, ...] = ()
     policy: PolicyOverride = PolicyOverride()
     description: str = ""
+    uploaders: tuple[str, ...] = Field(
+        (),
+        description="IAM principal ARNs (fnmatch patterns) that may ask the audit API for upload URLs "
+        "for this source; empty = nobody through the API",
+    )
 
 
 class Camera(_Strict):

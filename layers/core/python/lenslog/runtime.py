@@ -93,3 +93,30 @@ def erasure_service(settings: Settings) -> Any:
 
     ingest = ingest_service(settings)
     return ErasureService(resources=ingest.res, store=ingest.store, ledger=ingest.ledger)
+
+
+@lru_cache(maxsize=8)
+def audit_service(settings: Settings, open_uploads: bool = False) -> Any:
+    """The audit API's service for the settings' cell. ``open_uploads`` only for the local API."""
+    from lenslog.adapters.audit import TableReader
+    from lenslog.adapters.reports import ReportStore
+    from lenslog.services.audit import AuditService
+
+    config = config_of(settings)
+    res = resources_of(settings)
+    home = resources_of(settings, config.home_cell)
+    return AuditService(
+        config=config,
+        cell=res.cell,
+        reader=TableReader(client("dynamodb", res.region, settings.endpoint_url), res.table, res.cell),
+        reports=ReportStore(
+            client("s3", home.region, settings.endpoint_url),
+            settings.reports_bucket,
+            client("dynamodb", home.region, settings.endpoint_url),
+            home.table,
+        ),
+        s3_client=lambda region: client("s3", region, settings.endpoint_url),
+        prefix=settings.prefix,
+        suffix=settings.suffix,
+        open_uploads=open_uploads,
+    )

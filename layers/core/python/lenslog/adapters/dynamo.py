@@ -122,6 +122,9 @@ def image_item(d: Decision, retention_days: int | None = None) -> dict[str, Any]
             item[attr] = _str(value)
     if md.classes:
         item["classes"] = {"SS": sorted(set(md.classes))}
+    if d.cluster_id and d.cluster_id != d.image_id:
+        item[f"{s.GSI_BY_CLUSTER}PK"] = _str(f"CLUSTER#{d.cluster_id}")
+        item[f"{s.GSI_BY_CLUSTER}SK"] = _str(d.image_id)
     item.update(_expiry(retention_days, d.decided_at))
     return item
 

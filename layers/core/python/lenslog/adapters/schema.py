@@ -9,8 +9,15 @@ Items (PK / SK):
   version (the audit log). GSI2 = decisions by decision day; GSI3 = decisions by image id.
 - ``PENDING#<bucket>/<key>`` / ``PENDING``: an object quarantined for incomplete metadata, waiting
   for its sidecar.
-- ``AGG#<day>`` / ``<dimension>#<value>``: aggregate counters (see ``lenslog.domain.aggregates``).
+- ``AGG#<cell>#<day>`` / ``<dimension>#<value>``: aggregate counters (see ``lenslog.domain.aggregates``).
 - ``NEAR#<band>#<value>`` / ``<image_id>``: the near-duplicate index (multi-index hashing).
+- ``REPORT#<report_id>`` / ``REPORT``: one audit report (its period and the names of its files in the
+  reports bucket under ``reports/<report_id>/``); ``REPORTS`` / ``<period_end>#<report_id>``: the
+  same, as the index of all reports, listed newest first by one query (no GSI). Written by
+  ``lenslog.adapters.reports.ReportStore`` in the home cell's table.
+- GSI5 = images by near-duplicate cluster, sparse: only images whose ``cluster_id`` is not their own
+  id (members, not roots) carry ``GSI5PK = CLUSTER#<cluster_id>``; a cluster is its root's record
+  plus one query.
 - Powertools idempotency items: ``PK = idempotency#<function>``, ``SK = <hash>``.
 """
 
@@ -26,8 +33,15 @@ GSI_BY_CAMERA = "GSI1"  # GSI1PK = CAM#<camera_id>, GSI1SK = <captured_at>#<imag
 GSI_BY_DAY = "GSI2"  # GSI2PK = DAY#<yyyy-mm-dd>, GSI2SK = <decided_at>#<object>
 GSI_BY_IMAGE = "GSI3"  # GSI3PK = IMG#<image_id>, GSI3SK = <decided_at>#<object>
 GSI_BY_STATUS = "GSI4"  # GSI4PK = STATUS#<status>, GSI4SK = <captured_at or decided_at>#<image_id>
+GSI_BY_CLUSTER = "GSI5"  # GSI5PK = CLUSTER#<cluster_id>, GSI5SK = <image_id> (members only)
 
-GLOBAL_INDEXES = (GSI_BY_CAMERA, GSI_BY_DAY, GSI_BY_IMAGE, GSI_BY_STATUS)
+GLOBAL_INDEXES = (GSI_BY_CAMERA, GSI_BY_DAY, GSI_BY_IMAGE, GSI_BY_STATUS, GSI_BY_CLUSTER)
+
+REPORTS_PK = "REPORTS"
+
+
+def report_pk(report_id: str) -> str:
+    return f"REPORT#{report_id}"
 
 
 def create_table_kwargs(table_name: str) -> dict[str, Any]:

@@ -1,0 +1,222 @@
+"""What the audit service answers: the response models of the audit API (and its OpenAPI schemas)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from lenslog.adapters.reports import ReportFile
+from lenslog.domain.models import Decision, Hashes, ImageMetadata, Quality, StoredAt
+
+
+class Page(BaseModel):
+    next_cursor: str | None = Field(
+        default=None, description="pass as ?cursor= for the next page; null at the end"
+    )
+
+
+class ImageSummary(BaseModel):
+    image_id: str
+    status: str
+    camera_id: str | None = None
+    captured_at: datetime | None = None
+    source_type: str | None = None
+    split: str | None = None
+    cluster_id: str | None = None
+    classes: list[str] = Field(default_factory=list)
+    stored: StoredAt | None = None
+
+    @classmethod
+    def of(cls, doc: dict[str, Any]) -> ImageSummary:
+        md = doc.get("metadata") or {}
+        return cls(
+            image_id=doc["image_id"],
+            status=doc["status"],
+            camera_id=md.get("camera_id"),
+            captured_at=md.get("captured_at"),
+            source_type=md.get("source_type"),
+            split=doc.get("split"),
+            cluster_id=doc.get("cluster_id"),
+            classes=md.get("classes") or [],
+            stored=doc.get("stored"),
+        )
+
+
+class ImagePage(Page):
+    items: list[ImageSummary]
+
+
+class Sighting(BaseModel):
+    """One upload of these bytes and what the gate decided on it."""
+
+    bucket: str
+    key: str
+    status: str
+    reasons: list[str] = Field(default_factory=list)
+    decided_at: datetime
+    version_id: str | None = None
+    original: bool = Field(False, description="the upload that created the image record")
+
+
+class ClusterInfo(BaseModel):
+    cluster_id: str
+    root: str
+    size: int = Field(description="images in the cluster, the root included")
+
+
+class ImageDetail(BaseModel):
+    image_id: str
+    recorded: bool = Field(description="false when the bytes were only ever refused (no image record)")
+    status: str
+    split: str | None = None
+    data_region: str | None = None
+    stored: StoredAt | None = None
+    metadata: ImageMetadata
+    hashes: Hashes | None = None
+    quality: Quality | None = None
+    cluster: ClusterInfo | None = None
+    sightings: list[Sighting]
+    decisions: list[Decision]
+    download_url: str | None = Field(default=None, description="short-lived GET URL (with ?presign=true)")
+    download_expires_in: int | None = None
+
+
+class NearDuplicate(BaseModel):
+    image_id: str
+    distance: int | None = Field(default=None, description="Hamming distance between the perceptual hashes")
+    root: bool = False
+    status: str
+    camera_id: str | None = None
+    captured_at: datetime | None = None
+
+
+class Duplicates(BaseModel):
+    image_id: str
+    cluster_id: str | None = None
+    exact: list[Sighting] = Field(description="every upload of the same bytes")
+    near: list[NearDuplicate] = Field(description="the other members of the near-duplicate cluster")
+
+
+class DecisionSummary(BaseModel):
+    bucket: str
+    key: str
+    status: str
+    reasons: list[str] = Field(default_factory=list)
+    reason_details: list[str] = Field(default_factory=list)
+    decided_at: datetime
+    image_id: str | None = None
+    duplicate_of: str | None = None
+    camera_id: str | None = None
+    stored: StoredAt | None = None
+
+    @classmethod
+    def of(cls, doc: dict[str, Any]) -> DecisionSummary:
+        return cls(
+            bucket=doc["bucket"],
+            key=doc["key"],
+            status=doc["status"],
+            reasons=doc.get("reasons") or [],
+            reason_details=doc.get("reason_details") or [],
+            decided_at=doc["decided_at"],
+            image_id=doc.get("image_id"),
+            duplicate_of=doc.get("duplicate_of"),
+            camera_id=(doc.get("metadata") or {}).get("camera_id"),
+            stored=doc.get("stored"),
+        )
+
+
+class DecisionPage(Page):
+    items: list[DecisionSummary]
+
+
+class CameraCoverage(BaseModel):
+    camera_id: str
+    registered: bool
+    source: str | None = None
+    site: str | None = None
+    make: str | None = None
+    model: str | None = None
+    timezone: str | None = None
+    cell: str | None = None
+    images: int = Field(default=0, description="images in the dataset captured in the window")
+    days: list[date] = Field(default_factory=list, description="local capture days with images")
+    hours: list[int] = Field(default_factory=list, description="local capture hours with images")
+    images_by_hour: dict[str, int] = Field(default_factory=dict)
+    decisions: dict[str, int] = Field(default_factory=dict, description="decisions in the window by status")
+    last_seen: date | None = Field(
+        default=None, description="last day with an image or a decision in the window"
+    )
+
+
+class CameraDetail(CameraCoverage):
+    last_image_id: str | None = None
+    last_captured_at: datetime | None = None
+
+
+class CameraList(BaseModel):
+    from_: date = Field(alias="from")
+    to: date
+    items: list[CameraCoverage]
+
+
+class CoverageValue(BaseModel):
+    value: str
+    total: int
+    by_day: dict[str, int]
+
+
+class CoverageDimension(BaseModel):
+    dimension: str
+    values: list[CoverageValue]
+
+
+class Coverage(BaseModel):
+    cell: str
+    from_: date = Field(alias="from")
+    to: date
+    dimensions: list[CoverageDimension]
+
+
+class ReportSummary(BaseModel):
+    report_id: str
+    period_start: date | None = None
+    period_end: date
+    created_at: datetime
+    files: list[str]
+
+
+class ReportPage(Page):
+    items: list[ReportSummary]
+
+
+class ReportDetail(ReportSummary):
+    links: dict[str, str] = Field(description="presigned GET URL of each file")
+    links_expire_in: int
+    file_details: list[ReportFile]
+    summary: dict[str, Any] = Field(default_factory=dict)
+
+
+class UploadRequest(BaseModel):
+    camera_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    source_id: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", description="defaults to the camera's source"
+    )
+    filename: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\.(jpg|jpeg|JPG|JPEG|png|PNG|bmp|BMP)$")
+    content_type: str | None = Field(default=None, pattern=r"^image/(jpeg|png|bmp)$")
+    captured_at: datetime | None = Field(default=None, description="with an offset; bound as metadata")
+    metadata: dict[str, str] = Field(
+        default_factory=dict, description="more S3 user metadata (lower-case names, e.g. classes, site)"
+    )
+
+
+class UploadTicket(BaseModel):
+    method: str = "PUT"
+    url: str
+    headers: dict[str, str] = Field(description="send exactly these headers with the PUT")
+    bucket: str
+    key: str
+    region: str
+    cell: str
+    expires_in: int
