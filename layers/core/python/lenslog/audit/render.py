@@ -498,7 +498,7 @@ def render_email(report: Report, *, sender: str, recipients: Sequence[str]) -> E
     """The weekly email: HTML with the checklist and inline PNG charts, the CSV tables attached."""
     charts = report_charts(report)
     domain = sender.rpartition("@")[2] or "lenslog.invalid"
-    cids = {c.name: make_msgid(idstring=c.name, domain=domain) for c in charts}
+    cids = {c.name: f"<chart-{c.name}@lenslog.report>" for c in charts}
     msg = EmailMessage()
     msg["Subject"] = report.subject
     msg["From"] = sender
@@ -526,7 +526,12 @@ def render_email(report: Report, *, sender: str, recipients: Sequence[str]) -> E
     html_part = cast(EmailMessage, next(p for p in msg.walk() if p.get_content_type() == "text/html"))
     for chart in charts:
         html_part.add_related(
-            chart.png, maintype="image", subtype="png", cid=cids[chart.name], filename=f"{chart.name}.png"
+            chart.png,
+            maintype="image",
+            subtype="png",
+            cid=cids[chart.name],
+            disposition="inline",
+            filename=f"{chart.name}.png",
         )
     for name, text in render_csv(report).items():
         msg.add_attachment(
