@@ -63,7 +63,7 @@ def _canvas(width: int, height: int):  # type: ignore[no-untyped-def]
 
 def _png(img) -> bytes:  # type: ignore[no-untyped-def]
     buf = io.BytesIO()
-    img.save(buf, format="PNG", optimize=True)
+    img.save(buf, format="PNG", compress_level=6)
     return buf.getvalue()
 
 

@@ -176,7 +176,7 @@ def _e(value: object) -> str:
 
 
 def _badge(label: str) -> str:
-    return f'<span class="badge {_STATUS_CLASS.get(label, "na")}">{_e(label)}</span>'
+    return f'<span class="badge {_STATUS_CLASS.get(label, "na")}">{_e(label.replace("_", " "))}</span>'
 
 
 def _pct(x: float | None) -> str:
