@@ -1,0 +1,225 @@
+"""The report as a value: what ``report.json`` holds (its schema is versioned by ``SCHEMA_VERSION``).
+
+Bump the minor version when a field is added, the major version when a field changes meaning or
+disappears; readers check the major version.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1.0"
+
+
+class Verdict(StrEnum):
+    passed = "pass"  # every check passes, nothing drifts
+    watch = "watch"  # every check passes, but something moved or went quiet
+    failed = "fail"  # at least one check of the checklist fails
+
+
+class CheckStatus(StrEnum):
+    passed = "pass"
+    failed = "fail"
+    not_applicable = "n/a"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Period(_Model):
+    start: date = Field(description="first day of the reported week (inclusive)")
+    end: date = Field(description="last day of the reported week (inclusive)")
+    baseline_start: date
+    baseline_end: date
+    baseline_weeks: int
+
+
+class CheckItem(_Model):
+    id: str
+    title: str
+    status: CheckStatus
+    value: float | None = Field(None, description="the measured number (a share in 0..1 or a count)")
+    value_text: str
+    threshold: float | None = None
+    threshold_text: str
+    detail: str = ""
+
+
+class Totals(_Model):
+    dataset_images: int = Field(description="images in the dataset, captured up to the period's end")
+    period_images: int = Field(description="images captured in the period")
+    baseline_weekly_images: float = Field(description="images captured per baseline week, on average")
+    decisions: dict[str, int] = Field(description="decisions of the period, by status")
+    decisions_total: int
+    refusals: int
+    reasons: dict[str, int] = Field(description="refusal reasons of the period")
+    duplicate_rate: float | None = Field(None, description="exact duplicates / decisions of the period")
+    near_duplicate_rate: float | None = None
+
+
+class CellSummary(_Model):
+    cell: str
+    dataset_images: int
+    period_images: int
+    decisions_total: int
+    refusals: int
+    cameras: int
+
+
+class CoverageRow(_Model):
+    value: str
+    count: int
+    share: float | None
+
+
+class CoverageTable(_Model):
+    dimension: str
+    title: str
+    total: int
+    rows: list[CoverageRow]
+
+
+class Matrix(_Model):
+    title: str
+    rows: list[str]
+    columns: list[str]
+    values: list[list[int]]
+
+
+class CameraCoverage(_Model):
+    camera: str
+    images: int
+    period_images: int
+    capture_days: int
+    first_day: date | None
+    last_day: date | None
+    hours_covered: int
+    night_images: int = Field(description="images captured between 18:00 and 06:00 local, in the window")
+    refusal_rate: float | None = Field(None, description="refused / decided in the period")
+
+
+class Gap(_Model):
+    dimension: str
+    value: str
+    count: int
+    share: float | None
+    expected_share: float | None
+    note: str
+
+
+class Coverage(_Model):
+    window_start: date
+    window_end: date
+    tables: list[CoverageTable]
+    camera_day: Matrix
+    camera_hour: Matrix
+    cameras: list[CameraCoverage]
+    under_represented: list[Gap]
+
+
+class DriftDimension(_Model):
+    dimension: str
+    family: Literal["dataset", "intake"]
+    psi: float | None
+    js: float | None
+    level: Literal["ok", "watch", "alert", "no_data"]
+    current_total: int
+    baseline_total: int
+    top_changes: list[str] = Field(default_factory=list, description="the values that moved most")
+
+
+class MetricChange(_Model):
+    name: str
+    title: str
+    current: float | None
+    baseline: float | None
+    change: float | None
+    level: Literal["ok", "watch", "alert", "no_data"]
+
+
+class ReasonChange(_Model):
+    reason: str
+    current: int
+    baseline_weekly: float
+
+
+class Drift(_Model):
+    has_baseline: bool
+    dimensions: list[DriftDimension]
+    new_cameras: list[str]
+    silent_cameras: list[str]
+    unseen_registered_cameras: list[str]
+    metrics: list[MetricChange]
+    reasons: list[ReasonChange]
+
+
+class CameraBrightness(_Model):
+    camera: str
+    images: int
+    mean_brightness: float
+    dark: int
+    overexposed: int
+
+
+class RecentAudit(_Model):
+    requested: int
+    sample_size: int
+    with_camera: int
+    with_time: int
+    with_location: int
+    with_all: int
+    missing_examples: list[str] = Field(default_factory=list, description="keys lacking a field")
+    brightness_by_camera: list[CameraBrightness] = Field(default_factory=list)
+
+
+class Recommendation(_Model):
+    severity: Literal["action", "watch", "info"]
+    ref: str = Field(description="the check id or gap it answers, e.g. 'check:cameras', 'gap:night'")
+    text: str
+
+
+class Report(_Model):
+    schema_version: str = SCHEMA_VERSION
+    report_id: str
+    generated_at: datetime
+    scope: str = Field(description="'global' or the name of the one cell reported")
+    cells: list[str]
+    period: Period
+    verdict: Verdict
+    headline: str
+    totals: Totals
+    cell_summaries: list[CellSummary]
+    checklist: list[CheckItem]
+    target_blend: dict[str, float]
+    source_blend: dict[str, float] = Field(description="actual share per blend group")
+    coverage: Coverage
+    drift: Drift
+    recent_audit: RecentAudit
+    recommendations: list[Recommendation]
+    notes: list[str] = Field(default_factory=list, description="how the numbers were computed")
+    items_read: int = Field(description="aggregate items read to build the report")
+
+    @property
+    def failing_checks(self) -> list[CheckItem]:
+        return [c for c in self.checklist if c.status == CheckStatus.failed]
+
+    @property
+    def subject(self) -> str:
+        p = self.period
+        failing = len(self.failing_checks)
+        applicable = sum(1 for c in self.checklist if c.status != CheckStatus.not_applicable)
+        if failing:
+            tail = f"{failing} of {applicable} checks failing"
+        elif self.verdict == Verdict.watch:
+            tail = "all checks pass, drift to watch"
+        else:
+            tail = "all checks pass"
+        return (
+            f"lenslog audit {p.start.isoformat()} to {p.end.isoformat()} ({self.scope}): "
+            f"{self.verdict.value.upper()} - {tail}"
+        )
