@@ -47,5 +47,10 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Benchmarks: never part of `make test` or CI. IMAGES=DIR runs the gate figures on your photos.
+bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	PYTHONPATH=. $(BIN)/python -m bench.run $(if $(IMAGES),--images $(IMAGES)) $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) out cdk.out .pytest_cache .mypy_cache .ruff_cache
