@@ -42,6 +42,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.repeat, args.uploads, args.corpus = 3, 200, "1000,10000"
 
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    import warnings
+
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     from bench import gate, images, peer, process, scale
 
     items = images.from_folder(args.images) if args.images else images.built_in()
