@@ -237,7 +237,8 @@ def local_pipeline(uploads: int = 1000, log: Any = print) -> dict[str, Any]:
             s3.put_object(Bucket=res.landing_bucket, Key=f"cam-01/2026-03-04/frame-{i:05d}.jpg", Body=body)
         uploaded = time.perf_counter() - start
         log(f"  pipeline: {uploads} uploaded in {uploaded:.0f} s, draining")
-        worker.drain(timeout=3600)
+        with contextlib.redirect_stdout(io.StringIO()):  # Powertools' metrics lines
+            worker.drain(timeout=3600)
         total = time.perf_counter() - start
         curated = sum(
             page.get("KeyCount", 0)
