@@ -65,5 +65,10 @@ synth: $(STAMP) $(NODE_STAMP)
 openapi: $(STAMP)
 	$(BIN)/python -c "from lenslog.api.app import write_openapi; write_openapi('docs/openapi.json')"
 
+# Benchmarks: never part of `make test` or CI. IMAGES=DIR runs the gate figures on your photos.
+bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	PYTHONPATH=. $(BIN)/python -m bench.run $(if $(IMAGES),--images $(IMAGES)) $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) out cdk.out .pytest_cache .mypy_cache .ruff_cache node_modules build

@@ -9,10 +9,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from PIL import Image, ImageStat
+
 from lenslog.audit import build_report, render_html
 from lenslog.audit.synthetic import synthetic_counts
 from lenslog.config import parse_config
-from PIL import Image, ImageStat
 
 pytestmark = pytest.mark.slow
 

@@ -7,6 +7,7 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+
 from lenslog.audit import build_report
 from lenslog.audit.models import CheckStatus, Verdict
 from lenslog.audit.synthetic import counts_from_decisions

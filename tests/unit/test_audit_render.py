@@ -11,6 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 from email import policy
 
 import pytest
+from PIL import Image
+
 from lenslog.audit import (
     SCHEMA_VERSION,
     Report,
@@ -25,7 +27,6 @@ from lenslog.audit.charts import report_charts
 from lenslog.audit.synthetic import counts_from_decisions, synthetic_counts
 from lenslog.config import parse_config
 from lenslog.domain.models import Decision, ImageMetadata, Status
-from PIL import Image
 
 END = date(2025, 6, 8)
 CONFIG = parse_config({"cells": {"eu": {"region": "eu-central-1"}, "us": {"region": "us-east-1"}}})

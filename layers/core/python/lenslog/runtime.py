@@ -3,22 +3,32 @@ cached per container (and per cell, so the local worker can serve several cells 
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from typing import Any
 
 from lenslog.config import Config
 from lenslog.settings import CellResources, Settings, cached_config
 
+_session_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _session() -> Any:
+    """One boto3 session per process: its clients share the loaded endpoint and model data, so
+    the second client of a cold start costs a fraction of the first."""
+    import boto3
+
+    return boto3.session.Session()
+
 
 @lru_cache(maxsize=32)
 def client(service: str, region: str, endpoint_url: str | None = None) -> Any:
-    import boto3
     from botocore.config import Config as BotoConfig
 
     retries = BotoConfig(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30)
-    return boto3.session.Session().client(
-        service, region_name=region, endpoint_url=endpoint_url, config=retries
-    )
+    with _session_lock:  # creating clients from one session is not thread-safe; using them is
+        return _session().client(service, region_name=region, endpoint_url=endpoint_url, config=retries)
 
 
 def config_of(settings: Settings) -> Config:

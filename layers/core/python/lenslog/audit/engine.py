@@ -87,7 +87,7 @@ COVERAGE_DIMENSIONS: tuple[tuple[str, str], ...] = (
     (Dimension.conditions, "Conditions"),
     (Dimension.brightness, "Brightness (mean grey level)"),
     (Dimension.flag, "Quality flags"),
-    (Dimension.split, "Splits"),
+    (Dimension.split_, "Splits"),
     (Dimension.region, "Data regions"),
 )
 BALANCE_DIMENSIONS = (
@@ -988,7 +988,7 @@ def build_report(
         _check_duplicates(counts.sum(Dimension.decision)),
         _check_classes(counts.sum(Dimension.class_)),
         _check_blend(images, blend, target),
-        _check_splits(images, counts.sum(Dimension.split), config.splits.group_by),
+        _check_splits(images, counts.sum(Dimension.split_), config.splits.group_by),
     ]
     coverage = _coverage(counts, period, images)
     drift = _drift(counts, period, config, cells)

@@ -85,7 +85,7 @@ def synthetic_counts(
         c[(day, Dimension.camera_hour, f"{cam}|{hour:02d}")] += 1
         c[(day, Dimension.weather, rng.choice(weathers))] += 1
         c[(day, Dimension.region, cell)] += 1
-        c[(day, Dimension.split, rng.choices(["train", "val", "test"], [8, 1, 1])[0])] += 1
+        c[(day, Dimension.split_, rng.choices(["train", "val", "test"], [8, 1, 1])[0])] += 1
         c[(day, Dimension.brightness, brightness_bucket(rng.gauss(120, 40)))] += 1
         c[(day, Dimension.class_, rng.choice(classes))] += 1
         c[(day, Dimension.complete, "camera_time")] += 1
