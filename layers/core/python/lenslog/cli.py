@@ -87,11 +87,45 @@ def cmd_demo(args: argparse.Namespace) -> int:
         worker.drain()
         decisions = await_decisions(_ledgers(config, aws.endpoint_url, stack.prefix), uploaded, timeout=30)
         _write_jsonl(out / "decisions.jsonl", decisions)
-        from lenslog.services.report import write_outputs
-
-        report_paths = write_outputs(stack, out, decisions)
+        report_paths = _write_report(stack.settings(config.home_cell), out)
     print(summary_table(decisions))
     for p in [out / "decisions.jsonl", *report_paths]:
+        print(f"wrote {p}")
+    return 0
+
+
+def _write_report(settings: Any, out: Path, period_end: Any = None, send: bool = True) -> list[Path]:
+    """Build, store and email the report (SES of the embedded AWS in the demo); write its files."""
+    from datetime import UTC, datetime
+
+    from lenslog.runtime import report_service
+
+    outcome = report_service(settings, send=send).run(period_end or datetime.now(UTC).date(), send=send)
+    paths = []
+    for name, body in sorted(outcome.files.items()):
+        path = out / "csv" / name if name.endswith(".csv") else out / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+        paths.append(path)
+    from lenslog.services.report import summary_line
+
+    print(summary_line(outcome), file=sys.stderr)
+    return paths
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    config = load_config(args.config)
+    [settings] = _cells_settings(argparse.Namespace(**{**vars(args), "cell": [config.home_cell]}), config)
+    out = Path(args.out)
+    paths = _write_report(
+        settings,
+        out,
+        date.fromisoformat(args.period_end) if args.period_end else None,
+        send=not args.no_email,
+    )
+    for p in paths:
         print(f"wrote {p}")
     return 0
 
@@ -264,6 +298,13 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for decisions")
     ingest.add_argument("--json", action="store_true", help="print each decision as a JSON line")
     ingest.set_defaults(func=cmd_ingest)
+
+    report = sub.add_parser("report", help="build, store and email the audit report now")
+    report.add_argument("--period-end", help="last day of the week reported (default: today)")
+    report.add_argument("--out", default="out", help="also write the files here (default: out/)")
+    report.add_argument("--no-email", action="store_true", help="store the report but send no email")
+    _remote(report)
+    report.set_defaults(func=cmd_report)
 
     erase = sub.add_parser("erase", help="erase an image, camera, consent or source and verify it")
     who = erase.add_mutually_exclusive_group(required=True)

@@ -130,3 +130,32 @@ def audit_service(settings: Settings, open_uploads: bool = False) -> Any:
         suffix=settings.suffix,
         open_uploads=open_uploads,
     )
+
+
+def report_service(settings: Settings, send: bool = True) -> Any:
+    """The report function's service: every cell's ledger (aggregates cross cells, nothing else),
+    the report store in the home cell, SES in the home cell's region."""
+    from lenslog.adapters.dynamo import DynamoLedger
+    from lenslog.adapters.reports import ReportStore
+    from lenslog.services.report import ReportService, ses_sender
+
+    config = config_of(settings)
+    ledgers = {}
+    for cell in config.cells:
+        res = resources_of(settings, cell)
+        ledgers[cell] = DynamoLedger(client("dynamodb", res.region, settings.endpoint_url), res.table, cell)
+    home = resources_of(settings, config.home_cell)
+    store = ReportStore(
+        client("s3", home.region, settings.endpoint_url),
+        settings.reports_bucket,
+        client("dynamodb", home.region, settings.endpoint_url),
+        home.table,
+    )
+    sender = (
+        ses_sender(
+            client("ses", home.region, settings.endpoint_url), config.report.sender, config.report.recipients
+        )
+        if send
+        else None
+    )
+    return ReportService(config=config, ledgers=ledgers, store=store, send_raw_email=sender)

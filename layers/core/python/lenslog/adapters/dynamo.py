@@ -5,6 +5,8 @@ create a second record nor count twice. See ``lenslog.adapters.schema`` for the 
 from __future__ import annotations
 
 import json
+import random
+import time
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -129,6 +131,12 @@ def image_item(d: Decision, retention_days: int | None = None) -> dict[str, Any]
     return item
 
 
+def _cancellation_codes(exc: ClientError) -> list[str | None]:
+    if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        return []
+    return [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+
+
 def _merge(increments: Sequence[Increment]) -> dict[tuple[str, str, str], int]:
     merged: dict[tuple[str, str, str], int] = defaultdict(int)
     for inc in increments:
@@ -136,11 +144,19 @@ def _merge(increments: Sequence[Increment]) -> dict[tuple[str, str, str], int]:
     return {k: v for k, v in merged.items() if v}
 
 
+def days_pk(cell: str) -> str:
+    return f"AGGDAYS#{cell}"
+
+
+TRANSACTION_ATTEMPTS = 5
+
+
 class DynamoLedger:
     def __init__(self, client: Any, table: str, cell: str):
         self.client = client
         self.table = table
         self.cell = cell
+        self._known_days: set[str] = set()
 
     # reads ---------------------------------------------------------------------------------------
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
@@ -278,18 +294,23 @@ class DynamoLedger:
                 }
             )
         actions.extend({"Update": u} for u in self._counter_updates(increments))
-        try:
-            self.client.transact_write_items(TransactItems=actions)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        self.note_days({inc.day.isoformat() for inc in increments})
+        for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
+            try:
+                self.client.transact_write_items(TransactItems=actions)
+                return
+            except ClientError as exc:
+                codes = _cancellation_codes(exc)
+                if "TransactionConflict" in codes and attempt < TRANSACTION_ATTEMPTS:
+                    # Another transaction holds a shared counter item: back off and try again.
+                    time.sleep(random.uniform(0, 0.05 * 2**attempt))
+                    continue
+                failed = {i for i, c in enumerate(codes) if c == "ConditionalCheckFailed"}
+                if failed & {0, resolve_index}:
+                    raise AlreadyDecided(f"{decision.bucket}/{decision.key}") from exc
+                if image_index in failed:
+                    raise ImageExists(decision.image_id or "") from exc
                 raise
-            codes = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-            failed = {i for i, c in enumerate(codes) if c == "ConditionalCheckFailed"}
-            if failed & {0, resolve_index}:
-                raise AlreadyDecided(f"{decision.bucket}/{decision.key}") from exc
-            if image_index in failed:
-                raise ImageExists(decision.image_id or "") from exc
-            raise
 
     def _counter_updates(self, increments: Sequence[Increment]) -> list[dict[str, Any]]:
         return [
@@ -308,6 +329,43 @@ class DynamoLedger:
             }
             for (day, dim, value), delta in _merge(increments).items()
         ]
+
+    def note_days(self, days: set[str]) -> None:
+        """Add days to the cell's set of days with counters (an idempotent set ADD, written once
+        per day per container), so a report knows which day partitions to read."""
+        new = days - self._known_days
+        if not new:
+            return
+        self.client.update_item(
+            TableName=self.table,
+            Key={s.PK: _str(days_pk(self.cell)), s.SK: _str("DAYS")},
+            UpdateExpression="ADD #d :d SET kind = :k",
+            ExpressionAttributeNames={"#d": "days"},
+            ExpressionAttributeValues={":d": {"SS": sorted(new)}, ":k": _str("aggregate_days")},
+        )
+        self._known_days |= new
+
+    def aggregate_days(self) -> list[str]:
+        item = self._get(days_pk(self.cell), "DAYS")
+        return sorted(item["days"]["SS"]) if item and "days" in item else []
+
+    def recent_decisions(self, limit: int, until: date, horizon_days: int = 90) -> list[Decision]:
+        """The latest decisions up to ``until`` (newest first), one day partition at a time."""
+        out: list[Decision] = []
+        for back in range(horizon_days):
+            day = (until - timedelta(days=back)).isoformat()
+            for item in self._pages(
+                "query",
+                IndexName=s.GSI_BY_DAY,
+                KeyConditionExpression=f"{s.GSI_BY_DAY}PK = :pk",
+                FilterExpression="kind = :k",
+                ExpressionAttributeValues={":pk": _str(f"DAY#{day}"), ":k": _str("decision")},
+                ScanIndexForward=False,
+            ):
+                out.append(Decision.model_validate_json(item["doc"]["S"]))
+                if len(out) >= limit:
+                    return out
+        return out
 
     def bump(self, increments: Sequence[Increment]) -> None:
         """Counters outside any transaction (anonymous operational counts)."""

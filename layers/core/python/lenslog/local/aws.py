@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import socket
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ class EmbeddedAws:
         from moto.server import ThreadedMotoServer
 
         use_local_credentials()
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log lines on the console
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
         return self
