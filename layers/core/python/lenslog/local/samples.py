@@ -26,7 +26,7 @@ import io
 import json
 import math
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 SIZE = (640, 480)
 WINDOW_DAYS = 14
 CLASSES = ("forklift", "pallet", "person", "truck")
+MIN_SCENE_DISTANCE = 12  # bits of a 64-bit pHash between any two distinct scenes
 
 # EXIF tags (TIFF/EXIF 2.32): main IFD, Exif sub-IFD and GPS sub-IFD.
 TAG_MAKE = 0x010F
@@ -293,8 +294,10 @@ def _render(rng: random.Random, look: _Look, classes: tuple[str, ...]) -> PILIma
                         cw = rng.randint(bw // 8, bw // 3)
                         cx = rng.randint(x0, x0 + max(1, bw - cw))
                         ch = rng.randint(max(4, bh // levels // 3), max(5, bh // levels - 5))
-                        draw.rectangle([cx, y + bh // levels - ch, cx + cw, y + bh // levels - 4],
-                                       fill=_jitter(rng, (170, 130, 85), 25))  # fmt: skip
+                        draw.rectangle(
+                            [cx, y + bh // levels - ch, cx + cw, y + bh // levels - 4],
+                            fill=_jitter(rng, (170, 130, 85), 25),
+                        )
             draw.rectangle([x0, y0, x0 + 5, horizon], fill=post)
             draw.rectangle([x0 + bw - 5, y0, x0 + bw, horizon], fill=post)
         else:
@@ -316,8 +319,9 @@ def _render(rng: random.Random, look: _Look, classes: tuple[str, ...]) -> PILIma
             if rng.random() < 0.6:  # a loading door
                 dw = rng.randint(bw // 5, bw // 2)
                 dx = x0 + rng.randint(0, max(1, bw - dw))
-                draw.rectangle([dx, horizon - min(bh - 4, dw), dx + dw, horizon],
-                               fill=_jitter(rng, (95, 98, 104), 15))  # fmt: skip
+                draw.rectangle(
+                    [dx, horizon - min(bh - 4, dw), dx + dw, horizon], fill=_jitter(rng, (95, 98, 104), 15)
+                )
 
     # Lane markings converging to a vanishing point.
     vx = rng.randint(w // 5, 4 * w // 5)
@@ -351,6 +355,19 @@ def _render(rng: random.Random, look: _Look, classes: tuple[str, ...]) -> PILIma
         x = rng.randint(-20, w - 20)
         _draw_object(draw, sdraw, rng, what, x, y, s, look)
 
+    # Sometimes a wall edge or pillar close to the camera, as fixed dock cameras often see.
+    if rng.random() < 0.45:
+        fw = rng.randint(w // 14, w // 5)
+        fx0 = 0 if rng.random() < 0.5 else w - fw
+        top_y = rng.choice((0, rng.randint(0, h // 3)))
+        draw.rectangle([fx0, top_y, fx0 + fw, h], fill=_jitter(rng, (128, 126, 120), 30))
+        band = rng.randint(h // 2, h - 40)
+        tile = Image.new("RGB", (fw, 30), (30, 30, 30))
+        tdraw = ImageDraw.Draw(tile)
+        for i in range(0, fw + 40, 40):  # hazard stripes on the pillar's foot
+            tdraw.polygon([(i, 0), (i + 20, 0), (i, 30), (i - 20, 30)], fill=(230, 190, 30))
+        img.paste(tile, (fx0, band))
+
     # Light, weather, colour, noise.
     arr = np.asarray(img, np.float32)
     light = 0.95 + 0.1 * rng.random() if look.indoor else 0.09 + 0.91 * look.daylight
@@ -380,13 +397,14 @@ def _render(rng: random.Random, look: _Look, classes: tuple[str, ...]) -> PILIma
         arr += np.asarray(fx, np.float32)[..., None] * (0.5 + 0.5 * light)
     arr *= np.array(look.cast, np.float32)
     sigma = 2.0 + 5.0 * (1.0 - (1.0 if look.indoor else look.daylight))
-    noise = np.random.default_rng(rng.getrandbits(64)).normal(0.0, sigma, arr.shape[:2])
-    arr += noise.astype(np.float32)[..., None]
+    noise = np.random.default_rng(rng.getrandbits(64)).standard_normal(arr.shape[:2], dtype=np.float32)
+    arr += (noise * np.float32(sigma))[..., None]
     return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
 
 
-def _draw_object(draw: Any, sdraw: Any, rng: random.Random, what: str, x: int, y: int, s: float,
-                 look: _Look) -> None:  # fmt: skip
+def _draw_object(
+    draw: Any, sdraw: Any, rng: random.Random, what: str, x: int, y: int, s: float, look: _Look
+) -> None:
     """One object standing at ground point (x, y), scaled by s (perspective)."""
 
     def box(x0: float, y0: float, x1: float, y1: float, fill: tuple[int, int, int]) -> None:
@@ -408,8 +426,11 @@ def _draw_object(draw: Any, sdraw: Any, rng: random.Random, what: str, x: int, y
         for _ in range(rng.randint(0, 3)):
             lh = rng.randint(18, 30)
             box(3, top, 97, top + lh, _jitter(rng, (190, 150, 100), 25))
-            draw.line([x + 3 * s, y - (top + lh / 2) * s, x + 97 * s, y - (top + lh / 2) * s],
-                      fill=(150, 115, 75), width=max(1, int(2 * s)))  # fmt: skip
+            draw.line(
+                [x + 3 * s, y - (top + lh / 2) * s, x + 97 * s, y - (top + lh / 2) * s],
+                fill=(150, 115, 75),
+                width=max(1, int(2 * s)),
+            )
             top += lh
     elif what == "forklift":
         paint = _jitter(rng, rng.choice([(235, 180, 20), (220, 90, 30), (40, 120, 60)]), 15)
@@ -526,14 +547,16 @@ class _Builder:
     uploads: list[tuple[datetime, int, Upload]] = field(default_factory=list)
     tail: list[Upload] = field(default_factory=list)  # uploaded last, in this order
     cycle: int = 0
+    phashes: list[Any] = field(default_factory=list)
 
     def when(self, cam: _Camera, days_ago: int, hour: int) -> datetime:
         """A UTC instant ``days_ago`` local days before ``now`` at ``hour`` local, never after ``now``
         and never more than 14 days before it."""
         tz = ZoneInfo(cam.timezone)
         day = self.now.astimezone(tz).date() - timedelta(days=days_ago)
-        local = datetime(day.year, day.month, day.day, hour, self.rng.randint(0, 59), self.rng.randint(0, 59),
-                         tzinfo=tz)  # fmt: skip
+        local = datetime(
+            day.year, day.month, day.day, hour, self.rng.randint(0, 59), self.rng.randint(0, 59), tzinfo=tz
+        )
         utc = local.astimezone(UTC)
         if utc > self.now:
             utc -= timedelta(days=1)
@@ -549,6 +572,27 @@ class _Builder:
 
     def scene_rng(self) -> random.Random:
         return random.Random(self.rng.getrandbits(64))
+
+    def scene(
+        self,
+        look: _Look,
+        classes: tuple[str, ...],
+        post: Callable[[PILImage.Image], PILImage.Image] | None = None,
+    ) -> PILImage.Image:
+        """A frame whose pHash is more than ``MIN_SCENE_DISTANCE`` bits from every earlier scene:
+        a layout that happens to resemble an earlier one is re-drawn (deterministically), so the only
+        near duplicate in the set is the one put there on purpose."""
+        import imagehash
+
+        for _ in range(8):
+            img = _render(self.scene_rng(), look, classes)
+            if post is not None:
+                img = post(img)
+            phash = imagehash.phash(img)
+            if all(phash - other > MIN_SCENE_DISTANCE for other in self.phashes):
+                break
+        self.phashes.append(phash)
+        return img
 
     def write(self, cell: str, key: str, data: bytes) -> Path:
         path = self.dest / cell / key
@@ -571,27 +615,57 @@ class _Builder:
             cell=image.cell,
             metadata={},
             content_type="application/json",
-            note=("late sidecar: completes the quarantined image, which is then re-evaluated"
-                  if late else f"sidecar of {image.key.rsplit('/', 1)[-1]}"),  # fmt: skip
+            note=(
+                "late sidecar: completes the quarantined image, which is then re-evaluated"
+                if late
+                else f"sidecar of {image.key.rsplit('/', 1)[-1]}"
+            ),
             wait_before=late,
             kind=SampleKind.late_sidecar if late else SampleKind.sidecar,
             related_key=image.key,
-        )  # fmt: skip
+        )
         self.add(at - timedelta(seconds=1), up, tail=late)
 
-    def frame(self, cam: _Camera, utc: datetime, classes: tuple[str, ...], weather: str,
-              indoor: bool = False, size: tuple[int, int] = SIZE) -> PILImage.Image:  # fmt: skip
+    def frame(
+        self,
+        cam: _Camera,
+        utc: datetime,
+        classes: tuple[str, ...],
+        weather: str,
+        indoor: bool = False,
+        post: Callable[[PILImage.Image], PILImage.Image] | None = None,
+    ) -> PILImage.Image:
         local = cam.local(utc)
         daylight = daylight_at(local.hour + local.minute / 60)
-        look = _Look(daylight=daylight, weather=weather, indoor=indoor, cast=cam.cast, size=size)
-        return _render(self.scene_rng(), look, classes)
+        look = _Look(daylight=daylight, weather=weather, indoor=indoor, cast=cam.cast)
+        return self.scene(look, classes, post)
 
-    def image(self, at: datetime, cell: str, key: str, data: bytes, metadata: Mapping[str, str],
-              note: str, kind: SampleKind = SampleKind.image, *, tail: bool = False,
-              wait_before: bool = False, related_key: str | None = None,
-              content_type: str = "image/jpeg") -> Upload:  # fmt: skip
-        up = Upload(self.write(cell, key, data), key, cell, dict(metadata), content_type, note, wait_before,
-                    kind, related_key)  # fmt: skip
+    def image(
+        self,
+        at: datetime,
+        cell: str,
+        key: str,
+        data: bytes,
+        metadata: Mapping[str, str],
+        note: str,
+        kind: SampleKind = SampleKind.image,
+        *,
+        tail: bool = False,
+        wait_before: bool = False,
+        related_key: str | None = None,
+        content_type: str = "image/jpeg",
+    ) -> Upload:
+        up = Upload(
+            self.write(cell, key, data),
+            key,
+            cell,
+            dict(metadata),
+            content_type,
+            note,
+            wait_before,
+            kind,
+            related_key,
+        )
         self.add(at, up, tail=tail)
         return up
 
@@ -599,8 +673,14 @@ class _Builder:
         return [u for _, _, u in sorted(self.uploads, key=lambda t: (t[0], t[1]))] + self.tail
 
 
-def _sidecar_body(cam: _Camera | None, local: datetime, classes: tuple[str, ...], weather: str,
-                  rng: random.Random, **extra: Any) -> dict[str, Any]:  # fmt: skip
+def _sidecar_body(
+    cam: _Camera | None,
+    local: datetime,
+    classes: tuple[str, ...],
+    weather: str,
+    rng: random.Random,
+    **extra: Any,
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "captured_at": local.isoformat(timespec="seconds"),
         "classes": list(classes),
@@ -639,21 +719,33 @@ def generate_samples(dest: Path, *, now: datetime | None = None, seed: int = 7) 
     # cam-01: one frame a day, around the clock. EXIF with offset (GPS on half), key-path convention,
     # classes in S3 metadata, a sidecar with weather on every third frame.
     cam = CAMERAS["cam-01"]
-    hours = (7, 10, 13, 16, 19, 22, 2, 8, 11, 14, 17, 21, 5, 12)
+    hours: tuple[int, ...] = (7, 10, 13, 16, 19, 22, 2, 8, 11, 14, 17, 21, 5, 12)
     cam01: list[tuple[Upload, datetime, Image.Image, bytes]] = []
     for days_ago, hour in zip(range(WINDOW_DAYS - 1, -1, -1), hours, strict=True):
         utc = b.when(cam, days_ago, hour)
         local, classes, weather = cam.local(utc), b.classes(), b.weather()
         img = b.frame(cam, utc, classes, weather)
-        exif = build_exif(local=local, make=cam.make, model=cam.model, serial=cam.serial,
-                          gps=cam.gps if days_ago % 2 == 0 else None)  # fmt: skip
+        exif = build_exif(
+            local=local,
+            make=cam.make,
+            model=cam.model,
+            serial=cam.serial,
+            gps=cam.gps if days_ago % 2 == 0 else None,
+        )
         data = _jpeg(img, cam.quality, exif)
         key = _convention_key(cam, local)
         with_sidecar = days_ago % 3 == 0
-        up = b.image(utc, cam.cell, key, data, {"classes": ",".join(classes)},
-                     f"cam-01 live, {_when_label(local)}: EXIF with offset"
-                     + (" and GPS" if cam.gps and days_ago % 2 == 0 else "")
-                     + ", key-path convention" + (", weather in sidecar" if with_sidecar else ""))  # fmt: skip
+        up = b.image(
+            utc,
+            cam.cell,
+            key,
+            data,
+            {"classes": ",".join(classes)},
+            f"cam-01 live, {_when_label(local)}: EXIF with offset"
+            + (" and GPS" if cam.gps and days_ago % 2 == 0 else "")
+            + ", key-path convention"
+            + (", weather in sidecar" if with_sidecar else ""),
+        )
         if with_sidecar:
             b.sidecar(utc, up, _sidecar_body(cam, local, classes, weather, rng, scene="loading dock"))
         cam01.append((up, utc, img, data))
@@ -663,8 +755,9 @@ def generate_samples(dest: Path, *, now: datetime | None = None, seed: int = 7) 
     cam = CAMERAS["cam-02"]
     hours = (6, 9, 12, 15, 18, 23, 1, 10, 13, 16, 20, 8)
     cam02: list[tuple[Upload, datetime, Image.Image, bytes, PILImage.Exif]] = []
-    for i, (days_ago, hour) in enumerate(zip(sorted(rng.sample(range(WINDOW_DAYS), 12), reverse=True), hours,
-                                             strict=True)):  # fmt: skip
+    for i, (days_ago, hour) in enumerate(
+        zip(sorted(rng.sample(range(WINDOW_DAYS), 12), reverse=True), hours, strict=True)
+    ):
         utc = b.when(cam, days_ago, hour)
         local, classes, weather = cam.local(utc), b.classes(), b.weather()
         img = b.frame(cam, utc, classes, weather)
@@ -672,9 +765,15 @@ def generate_samples(dest: Path, *, now: datetime | None = None, seed: int = 7) 
         data = _jpeg(img, cam.quality, exif)
         key = f"{cam.source}/{cam.camera_id}/{local:%Y-%m-%d}/IMG_{2000 + 37 * i:05d}.jpg"
         meta = {"camera-id": cam.camera_id, "site": cam.site, "classes": ",".join(classes)}
-        up = b.image(utc, cam.cell, key, data, meta,
-                     f"cam-02 live, {_when_label(local)}: S3 metadata, EXIF time without offset"
-                     + (", weather in sidecar" if i % 2 else ""))  # fmt: skip
+        up = b.image(
+            utc,
+            cam.cell,
+            key,
+            data,
+            meta,
+            f"cam-02 live, {_when_label(local)}: S3 metadata, EXIF time without offset"
+            + (", weather in sidecar" if i % 2 else ""),
+        )
         if i % 2:
             b.sidecar(utc, up, _sidecar_body(cam, local, classes, weather, rng, scene="dock door"))
         cam02.append((up, utc, img, data, exif))
@@ -687,16 +786,16 @@ def generate_samples(dest: Path, *, now: datetime | None = None, seed: int = 7) 
         utc = b.when(cam, days_ago, rng.randint(8, 15))
         local, classes, weather = cam.local(utc), b.classes(), b.weather()
         img = b.frame(cam, utc, classes, weather)
-        exif = None
+        messy: PILImage.Exif | None = None
         note = f"cam-03 archive, {_when_label(local)}: metadata only in the sidecar"
         if i == 2:
-            exif = build_exif(raw_datetime="0000:00:00 00:00:00", make=cam.make, model=cam.model)
+            messy = build_exif(raw_datetime="0000:00:00 00:00:00", make=cam.make, model=cam.model)
             note += "; EXIF date 0000:00:00 (dropped with a note)"
         elif i == 5:
-            exif = build_exif(local=local, make=cam.make, model=cam.model, gps=(0.0, 0.0))
+            messy = build_exif(local=local, make=cam.make, model=cam.model, gps=(0.0, 0.0))
             note += "; EXIF GPS 0,0 (discarded)"
         key = f"{cam.source}/{export}/clip{101 + i:04d}_f{rng.randint(1, 9000):05d}.jpg"
-        up = b.image(utc, cam.cell, key, _jpeg(img, cam.quality, exif), {}, note)
+        up = b.image(utc, cam.cell, key, _jpeg(img, cam.quality, messy), {}, note)
         b.sidecar(utc, up, _sidecar_body(cam, local, classes, weather, rng, scene="yard"))
 
     # stage-01: staged edge cases indoors, S3 metadata + a sidecar naming the scene.
@@ -705,10 +804,15 @@ def generate_samples(dest: Path, *, now: datetime | None = None, seed: int = 7) 
         utc = b.when(cam, days_ago, rng.randint(9, 17))
         local, classes = cam.local(utc), b.classes()
         img = b.frame(cam, utc, classes, "clear", indoor=True)
-        exif = build_exif(local=local, make=cam.make, model=cam.model, serial=cam.serial) if i % 2 else None
-        up = b.image(utc, cam.cell, _convention_key(cam, local), _jpeg(img, cam.quality, exif),
-                     {"camera-id": cam.camera_id, "classes": ",".join(classes)},
-                     f"stage-01 staged, {_when_label(local)}: S3 metadata + sidecar scene")  # fmt: skip
+        staged = build_exif(local=local, make=cam.make, model=cam.model, serial=cam.serial) if i % 2 else None
+        up = b.image(
+            utc,
+            cam.cell,
+            _convention_key(cam, local),
+            _jpeg(img, cam.quality, staged),
+            {"camera-id": cam.camera_id, "classes": ",".join(classes)},
+            f"stage-01 staged, {_when_label(local)}: S3 metadata + sidecar scene",
+        )
         body = _sidecar_body(cam, local, classes, "clear", rng, scene=_STAGED_SCENES[i % len(_STAGED_SCENES)])
         body["weather"], body["conditions"] = "indoor", "studio lighting"
         b.sidecar(utc, up, body)
@@ -720,27 +824,48 @@ def generate_samples(dest: Path, *, now: datetime | None = None, seed: int = 7) 
     for i, size in enumerate(sizes):
         off = offsets[i]
         tz = datetime.strptime(off.replace(":", ""), "%z").tzinfo
-        utc = now - timedelta(days=rng.uniform(0.5, WINDOW_DAYS - 0.5))
-        local = utc.astimezone(tz)
-        utc = utc.replace(microsecond=0)
-        local = local.replace(microsecond=0)
+        day = (now - timedelta(days=rng.randint(1, WINDOW_DAYS - 1))).astimezone(tz).date()
+        local = datetime.combine(day, datetime.min.time(), tz).replace(
+            hour=rng.randint(8, 18), minute=rng.randint(0, 59), second=rng.randint(0, 59)
+        )  # public photos are mostly taken by daylight
+        utc = local.astimezone(UTC)
         cast = (rng.uniform(0.92, 1.08), rng.uniform(0.95, 1.05), rng.uniform(0.9, 1.1))
         classes = b.classes()
         look = _Look(daylight=daylight_at(local.hour), weather=b.weather(), cast=cast, size=size)
-        img = _render(b.scene_rng(), look, classes)
+        img = b.scene(look, classes)
         key = f"open-data/coco-style/{rng.randint(10**11, 10**12 - 1):012d}.jpg"
         if i % 2 == 0:
             make, model = consumer[i % len(consumer)]
             exif = build_exif(
                 local=local, make=make, model=model, gps=(rng.uniform(-50, 60), rng.uniform(-120, 140))
             )
-            b.image(utc, "eu", key, _jpeg(img, 85, exif), {},
-                    f"open-data public {size[0]}x{size[1]}: EXIF time with offset, no camera id")  # fmt: skip
+            b.image(
+                utc,
+                "eu",
+                key,
+                _jpeg(img, 85, exif),
+                {},
+                f"open-data public {size[0]}x{size[1]}: EXIF time with offset, no camera id",
+            )
         else:
-            up = b.image(utc, "eu", key, _jpeg(img, 85), {},
-                         f"open-data public {size[0]}x{size[1]}: captured_at in sidecar, no camera id")  # fmt: skip
-            b.sidecar(utc, up, {"captured_at": local.isoformat(timespec="seconds"), "classes": list(classes),
-                                "license": "CC BY 4.0", "scene": "public background"})  # fmt: skip
+            up = b.image(
+                utc,
+                "eu",
+                key,
+                _jpeg(img, 85),
+                {},
+                f"open-data public {size[0]}x{size[1]}: captured_at in sidecar, no camera id",
+            )
+            b.sidecar(
+                utc,
+                up,
+                {
+                    "captured_at": local.isoformat(timespec="seconds"),
+                    "classes": list(classes),
+                    "license": "CC BY 4.0",
+                    "scene": "public background",
+                },
+            )
 
     # us-cam-01: a US yard, uploaded to the us cell; key convention + S3 metadata + EXIF with GPS.
     cam = CAMERAS["us-cam-01"]
@@ -749,9 +874,14 @@ def generate_samples(dest: Path, *, now: datetime | None = None, seed: int = 7) 
         local, classes, weather = cam.local(utc), b.classes(), b.weather()
         img = b.frame(cam, utc, classes, weather)
         exif = build_exif(local=local, make=cam.make, model=cam.model, serial=cam.serial, gps=cam.gps)
-        b.image(utc, "us", _convention_key(cam, local), _jpeg(img, cam.quality, exif),
-                {"camera-id": cam.camera_id, "classes": ",".join(classes)},
-                f"us-cam-01 live, {_when_label(local)}: us cell, EXIF with offset and GPS")  # fmt: skip
+        b.image(
+            utc,
+            "us",
+            _convention_key(cam, local),
+            _jpeg(img, cam.quality, exif),
+            {"camera-id": cam.camera_id, "classes": ",".join(classes)},
+            f"us-cam-01 live, {_when_label(local)}: us cell, EXIF with offset and GPS",
+        )
 
     _add_edge_cases(b, cam01, cam02)
     return b.ordered()
@@ -767,66 +897,113 @@ def _add_edge_cases(b: _Builder, cam01: list[Any], cam02: list[Any]) -> None:
     utc = b.when(cam, 6, 10)
     local, classes, weather = cam.local(utc), b.classes(), b.weather()
     exif = build_exif(local=local, make=cam.make, model=cam.model, serial=cam.serial, gps=cam.gps)
-    b.image(utc, "eu", _convention_key(cam, local), _jpeg(b.frame(cam, utc, classes, weather), cam.quality, exif),
-            {"camera-id": cam.camera_id, "data_region": "us", "classes": ",".join(classes)},
-            "misrouted: a us-cam-01 image uploaded to the eu landing bucket (data_region=us)",
-            SampleKind.misrouted)  # fmt: skip
+    b.image(
+        utc,
+        "eu",
+        _convention_key(cam, local),
+        _jpeg(b.frame(cam, utc, classes, weather), cam.quality, exif),
+        {"camera-id": cam.camera_id, "data_region": "us", "classes": ",".join(classes)},
+        "misrouted: a us-cam-01 image uploaded to the eu landing bucket (data_region=us)",
+        SampleKind.misrouted,
+    )
 
     # Faces declared in the sidecar, no consent id.
     cam = CAMERAS["cam-02"]
     utc = b.when(cam, 4, 11)
     local, classes, weather = cam.local(utc), ("person", "pallet"), "overcast"
     exif = build_exif(local=local, with_offset=False, make=cam.make, model=cam.model, serial=cam.serial)
-    up = b.image(utc, "eu", f"{cam.source}/{cam.camera_id}/{local:%Y-%m-%d}/IMG_09021.jpg",
-                 _jpeg(b.frame(cam, utc, classes, weather), cam.quality, exif),
-                 {"camera-id": cam.camera_id, "site": cam.site},
-                 "sidecar declares pii=[faces] and no consent id: quarantined consent_missing",
-                 SampleKind.pii_without_consent)  # fmt: skip
+    up = b.image(
+        utc,
+        "eu",
+        f"{cam.source}/{cam.camera_id}/{local:%Y-%m-%d}/IMG_09021.jpg",
+        _jpeg(b.frame(cam, utc, classes, weather), cam.quality, exif),
+        {"camera-id": cam.camera_id, "site": cam.site},
+        "sidecar declares pii=[faces] and no consent id: quarantined consent_missing",
+        SampleKind.pii_without_consent,
+    )
     b.sidecar(utc, up, _sidecar_body(cam, local, classes, weather, rng, scene="dock door", pii=["faces"]))
 
     # The late sidecar: an image with no camera id or time anywhere, then its sidecar after the gate ran.
     cam = CAMERAS["cam-01"]
     utc = b.when(cam, 3, 15)
     local, classes, weather = cam.local(utc), b.classes(), b.weather()
-    up = b.image(utc, "eu", "depot-live/inbox/IMG_4471.jpg", _jpeg(b.frame(cam, utc, classes, weather), 88), {},
-                 "no camera id or time until its sidecar arrives later: metadata_incomplete, then accepted",
-                 SampleKind.late_sidecar_image)  # fmt: skip
+    up = b.image(
+        utc,
+        "eu",
+        "depot-live/inbox/IMG_4471.jpg",
+        _jpeg(b.frame(cam, utc, classes, weather), 88),
+        {},
+        "no camera id or time until its sidecar arrives later: metadata_incomplete, then accepted",
+        SampleKind.late_sidecar_image,
+    )
     b.sidecar(utc, up, _sidecar_body(cam, local, classes, weather, rng, scene="loading dock"), late=True)
 
     # No metadata at all: no EXIF, no S3 metadata, no sidecar, a key without camera or date.
     utc = b.when(cam, 9, 11)
-    b.image(utc, "eu", "depot-live/inbox/IMG_0193.jpg", _jpeg(b.frame(cam, utc, b.classes(), "clear"), 88), {},
-            "no metadata anywhere (no EXIF, sidecar, S3 metadata, key convention): metadata_incomplete",
-            SampleKind.no_metadata)  # fmt: skip
+    b.image(
+        utc,
+        "eu",
+        "depot-live/inbox/IMG_0193.jpg",
+        _jpeg(b.frame(cam, utc, b.classes(), "clear"), 88),
+        {},
+        "no metadata anywhere (no EXIF, sidecar, S3 metadata, key convention): metadata_incomplete",
+        SampleKind.no_metadata,
+    )
 
     # A very blurry frame (focus lost) and a nearly black one (lens cap), both with full metadata.
     cam = CAMERAS["cam-02"]
     utc = b.when(cam, 7, 12)
     local, classes = cam.local(utc), b.classes()
-    blurred = b.frame(cam, utc, classes, "clear").filter(ImageFilter.GaussianBlur(16))
+    blurred = b.frame(cam, utc, classes, "clear", post=lambda im: im.filter(ImageFilter.GaussianBlur(16)))
     exif = build_exif(local=local, with_offset=False, make=cam.make, model=cam.model, serial=cam.serial)
-    b.image(utc, "eu", _convention_key(cam, local), _jpeg(blurred, cam.quality, exif),
-            {"camera-id": cam.camera_id, "classes": ",".join(classes)},
-            "very blurry (focus lost): accepted with the blurry quality flag", SampleKind.blurry)  # fmt: skip
+    b.image(
+        utc,
+        "eu",
+        _convention_key(cam, local),
+        _jpeg(blurred, cam.quality, exif),
+        {"camera-id": cam.camera_id, "classes": ",".join(classes)},
+        "very blurry (focus lost): accepted with the blurry quality flag",
+        SampleKind.blurry,
+    )
     cam = CAMERAS["cam-01"]
     utc = b.when(cam, 2, 13)
     local = cam.local(utc)
     black = _black_frame(random.Random(rng.getrandbits(64)))
     exif = build_exif(local=local, make=cam.make, model=cam.model, serial=cam.serial)
-    b.image(utc, "eu", _convention_key(cam, local), _jpeg(black, cam.quality, exif), {},
-            "nearly black frame (lens cap) at midday: dark and low-information flags", SampleKind.black_frame)  # fmt: skip
+    b.image(
+        utc,
+        "eu",
+        _convention_key(cam, local),
+        _jpeg(black, cam.quality, exif),
+        {},
+        "nearly black frame (lens cap) at midday: dark and low-information flags",
+        SampleKind.black_frame,
+    )
 
     # Bad bytes.
-    up0, utc0, _, data0 = cam01[4]
+    _, utc0, _, data0 = cam01[4]
     local = cam.local(utc0 + timedelta(seconds=7))
-    b.image(utc0 + timedelta(seconds=7), "eu", _convention_key(cam, local), data0[: int(len(data0) * 0.6)],
-            {"classes": "pallet"}, "truncated JPEG (cut at 60%): passes verify(), fails the full decode",
-            SampleKind.truncated_jpeg)  # fmt: skip
+    b.image(
+        utc0 + timedelta(seconds=7),
+        "eu",
+        _convention_key(cam, local),
+        data0[: int(len(data0) * 0.6)],
+        {"classes": "pallet"},
+        "truncated JPEG (cut at 60%): passes verify(), fails the full decode",
+        SampleKind.truncated_jpeg,
+    )
     cam = CAMERAS["cam-02"]
     utc = b.when(cam, 5, 9)
     local = cam.local(utc)
-    b.image(utc, "eu", _convention_key(cam, local), b"", {"camera-id": cam.camera_id},
-            "zero-byte .jpg (an interrupted upload)", SampleKind.empty_file)  # fmt: skip
+    b.image(
+        utc,
+        "eu",
+        _convention_key(cam, local),
+        b"",
+        {"camera-id": cam.camera_id},
+        "zero-byte .jpg (an interrupted upload)",
+        SampleKind.empty_file,
+    )
     cam = CAMERAS["stage-01"]
     utc = b.when(cam, 8, 14)
     local = cam.local(utc)
@@ -834,34 +1011,73 @@ def _add_edge_cases(b: _Builder, cam01: list[Any], cam02: list[Any]) -> None:
     b.frame(cam, utc, ("pallet",), "clear", indoor=True).convert("P", palette=Image.Palette.ADAPTIVE).save(
         gif, "GIF"
     )
-    b.image(utc, "eu", _convention_key(cam, local), gif.getvalue(), {"camera-id": cam.camera_id},
-            "a GIF named .jpg: the format is sniffed from magic bytes, GIF is not allowed",
-            SampleKind.gif_as_jpeg)  # fmt: skip
+    b.image(
+        utc,
+        "eu",
+        _convention_key(cam, local),
+        gif.getvalue(),
+        {"camera-id": cam.camera_id},
+        "a GIF named .jpg: the format is sniffed from magic bytes, GIF is not allowed",
+        SampleKind.gif_as_jpeg,
+    )
     utc = now - timedelta(days=6, hours=3)
     small = io.BytesIO()
     look = _Look(daylight=0.9, size=(200, 150))
-    _render(b.scene_rng(), look, ("truck",)).save(small, "PNG")
-    b.image(utc, "eu", "open-data/thumbnails/thumb_000042.png", small.getvalue(), {},
-            "PNG of 200x150, below the 256x256 minimum", SampleKind.too_small_png, content_type="image/png")  # fmt: skip
+    b.scene(look, ("truck",)).save(small, "PNG")
+    b.image(
+        utc,
+        "eu",
+        "open-data/thumbnails/thumb_000042.png",
+        small.getvalue(),
+        {},
+        "PNG of 200x150, below the 256x256 minimum",
+        SampleKind.too_small_png,
+        content_type="image/png",
+    )
     cam = CAMERAS["cam-01"]
     utc = b.when(cam, 1, 10)
     local = cam.local(utc)
     text = f"shift log {local:%Y-%m-%d}\ncam-01 cleaned lens at 09:40\n".encode()
-    b.image(utc, "eu", _convention_key(cam, local, "png"), text, {"camera-id": cam.camera_id},
-            "a text file named .png: not an image", SampleKind.text_as_png, content_type="image/png")  # fmt: skip
+    b.image(
+        utc,
+        "eu",
+        _convention_key(cam, local, "png"),
+        text,
+        {"camera-id": cam.camera_id},
+        "a text file named .png: not an image",
+        SampleKind.text_as_png,
+        content_type="image/png",
+    )
 
     # Last, after the gate has finished everything: the exact duplicate, then the near duplicate.
     orig, _, _, data = cam01[8]
     name = orig.key.rsplit("/", 1)
-    b.image(now, "eu", f"{name[0]}/{name[1].removesuffix('.jpg')}_resend.jpg", data, dict(orig.metadata),
-            "exact duplicate: the same bytes re-sent under another key", SampleKind.exact_duplicate,
-            tail=True, wait_before=True, related_key=orig.key)  # fmt: skip
+    b.image(
+        now,
+        "eu",
+        f"{name[0]}/{name[1].removesuffix('.jpg')}_resend.jpg",
+        data,
+        dict(orig.metadata),
+        "exact duplicate: the same bytes re-sent under another key",
+        SampleKind.exact_duplicate,
+        tail=True,
+        wait_before=True,
+        related_key=orig.key,
+    )
     day_frames = [c for c in cam02 if daylight_at(CAMERAS["cam-02"].local(c[1]).hour) > 0.5]
     orig, _, img, _, exif = day_frames[len(day_frames) // 2]
     smaller = img.resize((int(img.width * 0.8), int(img.height * 0.8)), Image.Resampling.LANCZOS)
-    b.image(now, "eu", orig.key.removesuffix(".jpg") + "_small.jpg", _jpeg(smaller, 70, exif), dict(orig.metadata),
-            "near duplicate: the same frame resized to 0.8x and recompressed, same metadata",
-            SampleKind.near_duplicate, tail=True, related_key=orig.key)  # fmt: skip
+    b.image(
+        now,
+        "eu",
+        orig.key.removesuffix(".jpg") + "_small.jpg",
+        _jpeg(smaller, 70, exif),
+        dict(orig.metadata),
+        "near duplicate: the same frame resized to 0.8x and recompressed, same metadata",
+        SampleKind.near_duplicate,
+        tail=True,
+        related_key=orig.key,
+    )
 
 
 def _black_frame(rng: random.Random) -> PILImage.Image:
