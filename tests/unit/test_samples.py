@@ -20,6 +20,7 @@ import pytest
 from lenslog.config import load_config
 from lenslog.local.samples import (
     CAMERAS,
+    CLASSES,
     EXPECTED_OUTCOMES,
     GPS_LAT,
     GPS_LAT_REF,
@@ -252,7 +253,7 @@ def test_classes_are_the_four_classes_mildly_imbalanced(uploads: list[Upload]) -
     counts = Counter(
         c for u in images(uploads) if u.kind != SampleKind.no_metadata for c in classes_of(uploads, u)
     )
-    assert set(counts) == {"forklift", "pallet", "person", "truck"}
+    assert set(counts) == set(CLASSES)
     ratio = min(counts.values()) / max(counts.values())
     assert 0.5 <= ratio < 0.9, counts  # imbalanced, within the 1:2 rule
 
@@ -320,7 +321,7 @@ def test_cam_02_relies_on_s3_metadata_and_exif_time_without_offset(uploads: list
     for u in cam02:
         assert u.metadata["camera-id"] == "cam-02"
         assert u.metadata["site"] == "hamburg-dock"
-        assert set(u.metadata["classes"].split(",")) <= {"forklift", "pallet", "person", "truck"}
+        assert set(u.metadata["classes"].split(",")) <= set(CLASSES)
         _, sub, _ = exif_of(u)
         assert TAG_DATETIME_ORIGINAL in sub
         assert TAG_OFFSET_TIME_ORIGINAL not in sub

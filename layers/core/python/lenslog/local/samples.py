@@ -48,7 +48,6 @@ MIN_SCENE_DISTANCE = 12  # bits of a 64-bit pHash between any two distinct scene
 # EXIF tags (TIFF/EXIF 2.32): main IFD, Exif sub-IFD and GPS sub-IFD.
 TAG_MAKE = 0x010F
 TAG_MODEL = 0x0110
-TAG_SOFTWARE = 0x0131
 IFD_EXIF = 0x8769
 IFD_GPS = 0x8825
 TAG_DATETIME_ORIGINAL = 0x9003
