@@ -22,7 +22,7 @@ def demo(tmp_path_factory):
 
 
 def test_demo_writes_its_four_outputs(demo):
-    out, decisions = demo
+    out, _decisions = demo
     for name in ("decisions.jsonl", "report.json", "report.html", "report.eml"):
         assert (out / name).stat().st_size > 0, name
     assert (out / "report.html").read_text().lstrip().lower().startswith("<!doctype html")

@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 import imagehash
 import numpy as np
 import pytest
+from PIL import Image, UnidentifiedImageError
+
 from lenslog.config import load_config
 from lenslog.local.samples import (
     CAMERAS,
@@ -37,7 +39,6 @@ from lenslog.local.samples import (
     Upload,
     generate_samples,
 )
-from PIL import Image, UnidentifiedImageError
 
 NOW = datetime(2026, 11, 21, 6, 0, 0, tzinfo=UTC)
 SIDECARS = (SampleKind.sidecar, SampleKind.late_sidecar)
