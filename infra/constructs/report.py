@@ -67,6 +67,24 @@ class ReportSchedule(Construct):
             ],
             reason="the report is sent from the configured sender identity only",
         )
+        home = config.home_cell
+        home_region = deployment.resources(home).region
+        allow(
+            role,
+            sid="IndexReports",
+            actions=["dynamodb:PutItem"],
+            resources=[deployment.table_arn(home)],
+            reason="the report's index items (REPORT#<id>, REPORTS) go to the home cell's table, "
+            "written in one transaction (TransactWriteItems is authorised per PutItem)",
+        )
+        allow(
+            role,
+            sid="IndexReportsKey",
+            actions=["kms:Encrypt", "kms:GenerateDataKey"],
+            resources=[deployment.keys_arn_pattern(home_region)],
+            conditions=alias_condition(deployment.key_alias(home), "dynamodb", home_region),
+            reason=f"the key behind {deployment.key_alias(home)}, used by DynamoDB in {home_region} only",
+        )
         # Aggregates (no personal data) are the only thing that crosses cells.
         for cell in config.cells:
             region = deployment.resources(cell).region

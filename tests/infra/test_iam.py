@@ -108,6 +108,21 @@ def test_the_report_reads_every_cells_table_through_its_aliased_key_and_sends_as
     assert text(send["Resource"]).endswith(f':identity/{s.config.report.sender}"]]}}')
 
 
+def test_the_report_indexes_itself_only_in_the_home_cells_table(variant):
+    s = variant
+    statements = {st["Sid"]: st for st in _role_statements(s.audit, "ReporterRole") if "Sid" in st}
+    home = s.deployment.resources(s.config.home_cell)
+    put = statements["IndexReports"]
+    assert put["Action"] == "dynamodb:PutItem"
+    assert f"table/{home.table}" in text(put["Resource"]) and f":dynamodb:{home.region}:" in text(
+        put["Resource"]
+    )
+    key = statements["IndexReportsKey"]
+    assert key["Condition"]["ForAnyValue:StringEquals"] == {
+        "kms:ResourceAliases": f"alias/lenslog-{s.config.home_cell}"
+    }
+
+
 def test_each_partner_role_may_only_put_under_its_own_landing_prefix(synth, variant):
     for s in (synth, variant):
         for cell in s.config.cells:
