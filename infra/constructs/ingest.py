@@ -142,9 +142,17 @@ class IngestPipeline(Construct):
         allow(
             role,
             sid="ReadAndClearLanding",
-            actions=["s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject"],
+            actions=[
+                "s3:GetObject",
+                "s3:GetObjectVersion",
+                "s3:GetObjectTagging",
+                "s3:GetObjectVersionTagging",
+                "s3:DeleteObject",
+                "s3:DeleteObjectVersion",
+            ],
             resources=[landing.arn_for_objects("*")],
-            reason="the gate reads any upload (and its sidecar) of its cell and clears it once committed",
+            reason="the gate reads any upload (and its sidecar) of its cell and clears that version once "
+            "committed; a relocated upload is purged with every version",
         )
         allow(
             role,
@@ -155,15 +163,22 @@ class IngestPipeline(Construct):
         )
         allow(
             role,
+            sid="ListLandingVersions",
+            actions=["s3:ListBucketVersions"],
+            resources=[landing.bucket_arn],
+            reason="a relocated upload's versions are listed to purge every one of them",
+        )
+        allow(
+            role,
             sid="WriteCurated",
-            actions=["s3:PutObject", "s3:GetObject"],
+            actions=["s3:PutObject", "s3:PutObjectTagging", "s3:GetObject"],
             resources=[curated.arn_for_objects("*")],
             reason="accepted images are stored by content address in the cell's curated bucket",
         )
         allow(
             role,
             sid="WriteQuarantine",
-            actions=["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
+            actions=["s3:PutObject", "s3:PutObjectTagging", "s3:GetObject", "s3:DeleteObject"],
             resources=[quarantine.arn_for_objects("*")],
             reason="quarantined objects are kept by reason and released when their sidecar arrives",
         )

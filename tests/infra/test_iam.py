@@ -154,3 +154,12 @@ def test_the_api_signs_uploads_only_under_the_uploads_prefix_and_reads_reports_r
         assert statements["ReadReports"]["Action"] == "s3:GetObject"
         assert synth.deployment.reports_bucket in text(statements["ReadReports"]["Resource"])
         assert "dynamodb:DeleteItem" not in statements["Records"]["Action"]
+
+
+def test_the_gate_may_tag_what_it_stores_and_purge_every_version_of_a_relocated_upload(synth):
+    for cell in synth.config.cells:
+        statements = {st["Sid"]: st for st in _role_statements(synth.cell(cell), "GateRole") if "Sid" in st}
+        assert "s3:PutObjectTagging" in statements["WriteCurated"]["Action"]
+        assert "s3:PutObjectTagging" in statements["WriteQuarantine"]["Action"]
+        assert "s3:DeleteObjectVersion" in statements["ReadAndClearLanding"]["Action"]
+        assert statements["ListLandingVersions"]["Action"] == "s3:ListBucketVersions"
