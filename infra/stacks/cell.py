@@ -120,6 +120,28 @@ class CellStack(Stack):
         )
         allow(
             role,
+            sid="Erase",
+            actions=["dynamodb:DeleteItem", "dynamodb:UpdateItem", "dynamodb:Scan"],
+            resources=table_resources(self.table.table.table_arn),
+            reason="POST /erasures removes the subject's records and lowers its counters; selecting "
+            "by camera, consent or source is a filtered scan (erasure is rare)",
+        )
+        allow(
+            role,
+            sid="EraseObjects",
+            actions=["s3:DeleteObject", "s3:DeleteObjectVersion"],
+            resources=[b.arn_for_objects("*") for b in storage.data_buckets],
+            reason="an erasure removes every version of the subject's objects in the cell's buckets",
+        )
+        allow(
+            role,
+            sid="EraseVerify",
+            actions=["s3:ListBucket", "s3:ListBucketVersions"],
+            resources=[b.bucket_arn for b in storage.data_buckets],
+            reason="an erasure is verified by listing every version in the cell's buckets",
+        )
+        allow(
+            role,
             sid="ReadCurated",
             actions=["s3:GetObject"],
             resources=[storage.curated.arn_for_objects("*")],

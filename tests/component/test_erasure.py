@@ -104,3 +104,33 @@ def test_erase_command_reports_json_and_succeeds(eu, stack, capsys):
     code = cli(["erase", "--source", "depot-live", "--requested-by", "ops", "--cell", "eu"])
     out = json.loads(capsys.readouterr().out.strip())
     assert code == 0 and out["verified"] is True and out["images"] == 1
+
+
+def test_an_erasure_requested_through_the_api_is_done_and_verified(eu, stack):
+    from lenslog.api.app import resolve
+    from lenslog.runtime import audit_service
+    from tests.component.api_events import rest_event
+
+    put = eu.put("api/a.jpg", jpeg(11), CAM1)
+    eu.drain()
+    image_id = eu.decision("api/a.jpg", put)["image_id"]
+    event = rest_event(
+        "POST", "/erasures", body={"subject": "image", "value": image_id, "reason": "subject request"},
+        user_arn="arn:aws:iam::123456789012:user/dpo",
+    )  # fmt: skip
+    resp = resolve(event, None, audit_service(stack.settings("eu")))
+    body = json.loads(resp["body"])
+    assert resp["statusCode"] == 200 and body["verified"] is True and body["images"] == 1
+    assert eu.curated() == []
+    doc = json.loads(eu.items("ERASURE#")[0]["doc"]["S"])
+    assert doc["requested_by"] == "arn:aws:iam::123456789012:user/dpo"
+
+
+def test_an_erasure_without_a_caller_is_refused(eu, stack):
+    from lenslog.api.app import resolve
+    from lenslog.runtime import audit_service
+    from tests.component.api_events import rest_event
+
+    event = rest_event("POST", "/erasures", body={"subject": "camera", "value": "cam-01"}, user_arn=None)
+    resp = resolve(event, None, audit_service(stack.settings("eu")))
+    assert resp["statusCode"] == 403

@@ -64,6 +64,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         worker = Worker(stack)
         worker.drain()  # the s3:TestEvent of each new notification configuration
         uploaded = []
+        plan: list[tuple[Path, str, str, dict[str, str], str | None, bool]]
         if args.images:
             plan = [
                 (path, key, args.cell, meta, None, False)

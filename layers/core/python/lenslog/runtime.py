@@ -129,6 +129,7 @@ def audit_service(settings: Settings, open_uploads: bool = False) -> Any:
         prefix=settings.prefix,
         suffix=settings.suffix,
         open_uploads=open_uploads,
+        eraser=erasure_service(settings).erase,
     )
 
 

@@ -127,10 +127,10 @@ def _register_errors(app: APIGatewayRestResolver) -> None:
 
 
 def build_app() -> APIGatewayRestResolver:
-    from lenslog.api import cameras, coverage, decisions, images, reports, uploads
+    from lenslog.api import cameras, coverage, decisions, erasures, images, reports, uploads
 
     app = APIGatewayRestResolver(enable_validation=True)
-    for module in (images, decisions, cameras, coverage, reports, uploads):
+    for module in (images, decisions, cameras, coverage, reports, uploads, erasures):
         app.include_router(module.router)
     _register_errors(app)
     app.enable_swagger(path="/swagger", title=TITLE, version=VERSION, description=DESCRIPTION)

@@ -38,6 +38,8 @@ from lenslog.services.audit_models import (
     DecisionPage,
     DecisionSummary,
     Duplicates,
+    ErasureBody,
+    ErasureOutcome,
     ImageDetail,
     ImagePage,
     ImageSummary,
@@ -141,6 +143,7 @@ class AuditService:
         suffix: str = "",
         open_uploads: bool = False,
         today: Callable[[], date] = lambda: datetime.now(UTC).date(),
+        eraser: Callable[[Any], Any] | None = None,
     ):
         """``s3_client(region)`` signs URLs in a region; ``open_uploads`` lets an anonymous caller
         (the local API) ask for upload URLs, never set in a deployment."""
@@ -152,6 +155,7 @@ class AuditService:
         self.prefix, self.suffix = prefix, suffix
         self.open_uploads = open_uploads
         self.today = today
+        self.eraser = eraser  # ErasureService.erase of this cell
 
     def _page(self, q: IndexQuery, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
         try:
@@ -527,3 +531,19 @@ class AuditService:
             cell=cell,
             expires_in=UPLOAD_URL_SECONDS,
         )
+
+    def erase(self, body: ErasureBody, caller: str | None) -> ErasureOutcome:
+        """Erase a subject from this cell now and prove it (``lenslog erase`` for very large ones:
+        API Gateway answers within 29 seconds)."""
+        from lenslog.services.erasure import ErasureRequest
+
+        if self.eraser is None:
+            raise NotAllowed("erasure is not enabled for this API")
+        if caller is None and not self.open_uploads:
+            raise NotAllowed("an erasure needs an authenticated caller")
+        result = self.eraser(
+            ErasureRequest(
+                subject=body.subject, value=body.value, requested_by=caller or "local", reason=body.reason
+            )
+        )
+        return ErasureOutcome.model_validate(result.to_dict())

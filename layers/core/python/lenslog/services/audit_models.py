@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from lenslog.adapters.reports import ReportFile
 from lenslog.domain.models import Decision, Hashes, ImageMetadata, Quality, StoredAt
@@ -220,3 +220,25 @@ class UploadTicket(BaseModel):
     region: str
     cell: str
     expires_in: int
+
+
+class ErasureBody(BaseModel):
+    """An erasure request: everything of one image, camera, consent or source in this cell."""
+
+    model_config = ConfigDict(extra="forbid")
+    subject: Literal["image", "camera", "consent", "source"]
+    value: str = Field(min_length=1, max_length=256, pattern=r"^[A-Za-z0-9._:@/+-]+$")
+    reason: str = Field("", max_length=500)
+
+
+class ErasureOutcome(BaseModel):
+    erasure_id: str
+    cell: str
+    subject: str
+    images: int
+    decisions: int
+    object_versions: int
+    index_entries: int
+    reclustered: int
+    verified: bool = Field(description="a scan of every bucket version and table item found nothing left")
+    leftovers: list[str]
