@@ -156,8 +156,16 @@ class QualityThresholds(_Strict):
 class NearDuplicateConfig(_Strict):
     hash_bits: Literal[64] = 64
     bands: int = Field(8, ge=2, le=16)
-    max_distance: int = Field(8, ge=0, le=32)
+    max_distance: int = Field(10, ge=0, le=32)
     burst_seconds: int = Field(10, ge=0)
+
+    @model_validator(mode="after")
+    def _lookup_stays_bounded(self) -> NearDuplicateConfig:
+        if self.hash_bits % self.bands:
+            raise ValueError(f"bands must divide {self.hash_bits}")
+        if self.max_distance // self.bands > 2:
+            raise ValueError("max_distance // bands above 2 makes too many index keys; use more bands")
+        return self
 
 
 class SplitConfig(_Strict):
@@ -265,4 +273,3 @@ def load_config(path: str | Path | None = None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"invalid TOML in {p}: {exc}") from exc
     return parse_config(raw, origin=str(p))
-

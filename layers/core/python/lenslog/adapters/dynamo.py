@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from lenslog.adapters import schema as s
 from lenslog.domain.aggregates import Increment
 from lenslog.domain.models import Decision
-from lenslog.ports import AlreadyDecided, ImageExists
+from lenslog.ports import AlreadyDecided, ImageExists, IndexChanged
 
 
 def decision_pk(bucket: str, key: str) -> str:
@@ -165,6 +165,7 @@ class DynamoLedger:
         pending: Mapping[str, Any] | None = None,
         resolve_pending: tuple[str, str] | None = None,
         retention_days: int | None = None,
+        index_actions: Sequence[Mapping[str, Any]] = (),
     ) -> None:
         actions: list[dict[str, Any]] = [
             {
@@ -231,6 +232,8 @@ class DynamoLedger:
                     }
                 }
             )
+        index_start = len(actions)
+        actions.extend(dict(a) for a in index_actions)  # near-duplicate index entries
         try:
             self.client.transact_write_items(TransactItems=actions)
         except ClientError as exc:
@@ -242,6 +245,8 @@ class DynamoLedger:
                 raise AlreadyDecided(f"{decision.bucket}/{decision.key}") from exc
             if image_index in failed:
                 raise ImageExists(decision.image_id or "") from exc
+            if any(i >= index_start for i in failed):
+                raise IndexChanged(decision.image_id or "") from exc
             raise
 
     def annotate_decision(self, bucket: str, key: str, version: str, attributes: Mapping[str, Any]) -> None:

@@ -16,24 +16,30 @@ sidecar's event re-evaluates it from quarantine without a new upload.
 from __future__ import annotations
 
 import json
+import random
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from lenslog.adapters.dynamo import DynamoLedger, version_of
+from lenslog.adapters.nearindex import NearIndex
 from lenslog.config import Config
 from lenslog.domain import gate
 from lenslog.domain.aggregates import Increment, dataset_increments, intake_increments
 from lenslog.domain.models import Decision, ObjectRef, Reason, Status, StoredAt
 from lenslog.domain.splits import assign_split
-from lenslog.ports import AlreadyDecided, ImageExists, ObjectStore
+from lenslog.ports import AlreadyDecided, ImageExists, IndexChanged, ObjectStore
+from lenslog.services.near import NearPlan, apply_near_duplicates
 from lenslog.settings import CellResources
 
 SIDECAR_SUFFIX = ".json"
 SIDECAR_MAX_BYTES = 64 * 1024
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "BMP": "bmp"}
 CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "BMP": "image/bmp"}
+CURATED_STATUSES = (Status.accepted, Status.near_duplicate)
+NEAR_RETRIES = 8
 
 
 def utcnow() -> datetime:
@@ -79,12 +85,14 @@ class IngestService:
         store: ObjectStore,
         ledger: DynamoLedger,
         clock: Callable[[], datetime] = utcnow,
+        near_index: NearIndex | None = None,
     ):
         self.config = config
         self.res = resources
         self.store = store
         self.ledger = ledger
         self.clock = clock
+        self.near = near_index or NearIndex(ledger.client, ledger.table)
 
     # entry -----------------------------------------------------------------------------------------
     def handle(self, ref: ObjectRef) -> Decision | None:
@@ -123,10 +131,9 @@ class IngestService:
             if data is None:
                 return None
             inspection = gate.inspect(replace(inp, data=data), self.config, now)
-        decision = self._decide(ref, inspection, now)
         try:
-            decision = self._commit(
-                decision, inspection, source=(ref.bucket, ref.key, head.version_id), s3_metadata=head.metadata
+            decision = self._decide_and_commit(
+                ref, inspection, now, source=(ref.bucket, ref.key, head.version_id), s3_metadata=head.metadata
             )
         except AlreadyDecided:
             prior = self.ledger.get_decision(ref.bucket, ref.key, version)
@@ -168,12 +175,33 @@ class IngestService:
             decision.split = assign_split(inspection.metadata, self.config.splits)
         return decision
 
+    def _decide_and_commit(
+        self,
+        ref: ObjectRef,
+        inspection: gate.Inspection,
+        now: datetime,
+        source: tuple[str, str, str | None],
+        s3_metadata: Mapping[str, str],
+    ) -> Decision:
+        """Decide (the gate's verdict, then near duplicates against the index) and commit; when a
+        band item changed between lookup and commit, look up again (see adapters/nearindex.py)."""
+        for attempt in range(NEAR_RETRIES):
+            decision = self._decide(ref, inspection, now)
+            plan = apply_near_duplicates(decision, inspection, self.config, self.near)
+            try:
+                return self._commit(decision, inspection, source=source, s3_metadata=s3_metadata, plan=plan)
+            except IndexChanged:
+                time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
+        raise RuntimeError(f"near-duplicate index kept changing for {ref.key}; the event will be retried")
+
     def _as_duplicate(self, decision: Decision, original: Mapping[str, Any]) -> Decision:
         stored = original.get("stored")
         return decision.model_copy(
             update={
                 "status": Status.duplicate,
                 "duplicate_of": original.get("image_id"),
+                "distance": None,
+                "burst": False,
                 "cluster_id": original.get("cluster_id"),
                 "split": original.get("split"),
                 "stored": StoredAt.model_validate(stored) if stored else None,
@@ -186,10 +214,11 @@ class IngestService:
         inspection: gate.Inspection,
         source: tuple[str, str, str | None],
         s3_metadata: Mapping[str, str],
+        plan: NearPlan | None = None,
     ) -> Decision:
         """Copy, then commit; returns the decision as committed (possibly turned duplicate)."""
         retention = inspection.policy.retention_days
-        if decision.status is Status.accepted and decision.image_id:
+        if decision.status in CURATED_STATUSES and decision.image_id:
             original = self.ledger.get_image(decision.image_id)
             if original is None:
                 dest = curated_key(decision.image_id, decision.image.format)
@@ -201,6 +230,7 @@ class IngestService:
                         increments=dataset_increments(decision) + intake_increments(decision),
                         claim_image=True,
                         retention_days=retention,
+                        index_actions=plan.actions(self.near) if plan else (),
                     )
                     return decision
                 except ImageExists:
@@ -271,6 +301,7 @@ class IngestService:
         inspection = gate.inspect(inp, self.config, now)
         ref = ObjectRef(bucket=bucket, key=image_key, version_id=prior.version_id, etag=prior.etag)
         decision = self._decide(ref, inspection, now).model_copy(update={"reevaluated": True})
+        plan = apply_near_duplicates(decision, inspection, self.config, self.near)
         if decision.status.is_refusal:
             # Still refused: keep the sidecar beside the quarantined object; the image stays pending.
             self.store.put(
@@ -284,7 +315,16 @@ class IngestService:
         withdrawn = intake_increments(prior, sign=-1)
         retention = inspection.policy.retention_days
         try:
-            decision = self._commit_reevaluated(decision, prior, withdrawn, retention)
+            for attempt in range(NEAR_RETRIES):
+                try:
+                    decision = self._commit_reevaluated(decision, prior, withdrawn, retention, plan)
+                    break
+                except IndexChanged:
+                    time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
+                    decision = self._decide(ref, inspection, now).model_copy(update={"reevaluated": True})
+                    plan = apply_near_duplicates(decision, inspection, self.config, self.near)
+            else:
+                raise RuntimeError(f"near-duplicate index kept changing for {image_key}")
         except AlreadyDecided:
             return None
         self.store.delete(prior.stored.bucket, prior.stored.key + ".reason.json")
@@ -293,7 +333,12 @@ class IngestService:
         return decision
 
     def _commit_reevaluated(
-        self, decision: Decision, prior: Decision, withdrawn: list[Increment], retention: int | None
+        self,
+        decision: Decision,
+        prior: Decision,
+        withdrawn: list[Increment],
+        retention: int | None,
+        plan: NearPlan | None = None,
     ) -> Decision:
         assert prior.stored is not None and decision.image_id
         resolve = (decision.bucket, decision.key)
@@ -309,6 +354,7 @@ class IngestService:
                     claim_image=True,
                     resolve_pending=resolve,
                     retention_days=retention,
+                    index_actions=plan.actions(self.near) if plan else (),
                 )
                 return decision
             except ImageExists:
@@ -328,4 +374,3 @@ class IngestService:
         if version_id is None and self.store.head(bucket, key) is None:
             return
         self.store.delete(bucket, key, version_id)
-
