@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import random
 import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from PIL import Image, ImageEnhance, ImageFilter
-
 from lenslog.adapters.dynamo import DynamoLedger
 from lenslog.adapters.nearindex import NearIndex
 from lenslog.adapters.s3 import S3ObjectStore
 from lenslog.domain.models import ObjectRef
 from lenslog.services import leakage
 from lenslog.services.ingest import IngestService
+from PIL import Image, ImageEnhance, ImageFilter
+
 from tests.images import encode, scene
 
 T0 = datetime(2026, 10, 1, 9, 0, 0, tzinfo=UTC)
@@ -229,3 +230,44 @@ def test_the_leakage_check_counts_a_pair_that_does_cross(stack, config):
     tampered = [dict(r, split=other[r["split"]]) if r["status"] == "near_duplicate" else r for r in records]
     result = leakage.evaluate(tampered, config.near_duplicates)
     assert result["crossing_pairs"] == 1 and result["cluster_split_mismatches"] == 1 and not result["passed"]
+
+
+def _count_requests(client) -> dict[str, int]:
+    counts: dict[str, int] = {}
+
+    def count(event_name: str, **_: object) -> None:
+        op = event_name.rsplit(".", 1)[-1]
+        counts[op] = counts.get(op, 0) + 1
+
+    client.meta.events.register("before-call.dynamodb.*", count)
+    return counts
+
+
+def test_an_index_lookup_finds_inserted_entries_in_constant_requests(stack, config):
+    from lenslog.domain import neardup as nd
+
+    res = stack.cells["eu"]
+    client = stack.client("dynamodb", "eu")
+    index = NearIndex(client, res.table)
+    cfg = config.near_duplicates
+    radius = nd.radius_for(cfg.max_distance, cfg.bands)
+    rng = random.Random(7)
+    target = nd.Entry("t" * 64, rng.getrandbits(64), split="train")
+    index.insert(target, nd.band_keys(target.phash, cfg.bands))
+    per_lookup = []
+    for size in (50, 500):
+        for i in range(size - (50 if size == 500 else 0)):
+            e = nd.Entry(f"{size}-{i}".ljust(64, "0"), rng.getrandbits(64))
+            index.insert(e, nd.band_keys(e.phash, cfg.bands))
+        counts = _count_requests(client)
+        query = target.phash ^ 0b1000000010000000100000001  # 4 bits away
+        seen = index.lookup(
+            nd.lookup_keys([query, *(rng.getrandbits(64) for _ in range(7))], cfg.bands, radius)
+        )
+        assert target in seen.entries
+        assert (
+            nd.best_match(nd.Query(variants=(query,)), seen.entries, cfg.max_distance, 10).image_id
+            == target.image_id
+        )
+        per_lookup.append(dict(counts))
+    assert per_lookup[0] == per_lookup[1] == {"BatchGetItem": 2}
