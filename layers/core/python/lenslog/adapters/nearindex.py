@@ -121,3 +121,25 @@ class NearIndex:
                     ":k": {"S": "near_band"},
                 },
             )
+
+    def bulk_load(self, entries: Sequence[Entry], bands: int) -> int:
+        """Add many entries at once: one ``UpdateItem`` per touched band item, whatever the number
+        of entries (back-fills and benchmarks; not for concurrent ingestion). Returns the items."""
+        from lenslog.domain.neardup import band_keys
+
+        grouped: dict[tuple[int, int], list[str]] = {}
+        for e in entries:
+            for key in band_keys(e.phash, bands):
+                grouped.setdefault(key, []).append(e.encode())
+        for key, texts in grouped.items():
+            self.client.update_item(
+                TableName=self.table,
+                Key={s.PK: {"S": near_pk(*key)}, s.SK: {"S": BAND_SK}},
+                UpdateExpression="ADD e :e, n :c SET kind = :k",
+                ExpressionAttributeValues={
+                    ":e": {"SS": texts},
+                    ":c": {"N": str(len(texts))},
+                    ":k": {"S": "near_band"},
+                },
+            )
+        return len(grouped)
