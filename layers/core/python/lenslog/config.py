@@ -185,8 +185,16 @@ class QualityThresholds(_Strict):
 class NearDuplicateConfig(_Strict):
     hash_bits: Literal[64] = 64
     bands: int = Field(8, ge=2, le=16)
-    max_distance: int = Field(8, ge=0, le=32)
+    max_distance: int = Field(10, ge=0, le=32)
     burst_seconds: int = Field(10, ge=0)
+
+    @model_validator(mode="after")
+    def _lookup_stays_bounded(self) -> NearDuplicateConfig:
+        if self.hash_bits % self.bands:
+            raise ValueError(f"bands must divide {self.hash_bits}")
+        if self.max_distance // self.bands > 2:
+            raise ValueError("max_distance // bands above 2 makes too many index keys; use more bands")
+        return self
 
 
 class SplitConfig(_Strict):

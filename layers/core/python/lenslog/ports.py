@@ -76,6 +76,10 @@ class ImageExists(Exception):
     """The image id is already claimed: the bytes are an exact duplicate."""
 
 
+class IndexChanged(Exception):
+    """A near-duplicate band item changed between the lookup and the commit: look up again."""
+
+
 class Ledger(Protocol):
     """A cell's records, audit log, pending items and aggregates (one DynamoDB table)."""
 
@@ -94,10 +98,12 @@ class Ledger(Protocol):
         pending: Mapping[str, Any] | None = None,
         resolve_pending: tuple[str, str] | None = None,
         retention_days: int | None = None,
+        index_actions: Sequence[Mapping[str, Any]] = (),
     ) -> None:
         """Write atomically: the decision (must be new), the image record (must be new, when
         ``claim_image``), a pending item, the removal of a pending item (must exist), and the
-        counters. Raises AlreadyDecided or ImageExists when the respective condition fails."""
+        counters, and the near-duplicate index actions. Raises AlreadyDecided, ImageExists or
+        IndexChanged when the respective condition fails."""
         ...
 
     def annotate_decision(

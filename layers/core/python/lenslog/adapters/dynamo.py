@@ -18,7 +18,7 @@ from lenslog.adapters import schema as s
 from lenslog.domain.aggregates import Increment
 from lenslog.domain.consent import ConsentRecord
 from lenslog.domain.models import Decision
-from lenslog.ports import AlreadyDecided, ImageExists
+from lenslog.ports import AlreadyDecided, ImageExists, IndexChanged
 
 
 def decision_pk(bucket: str, key: str) -> str:
@@ -229,6 +229,7 @@ class DynamoLedger:
         pending: Mapping[str, Any] | None = None,
         resolve_pending: tuple[str, str] | None = None,
         retention_days: int | None = None,
+        index_actions: Sequence[Mapping[str, Any]] = (),
     ) -> None:
         actions: list[dict[str, Any]] = [
             {
@@ -293,6 +294,8 @@ class DynamoLedger:
                     }
                 }
             )
+        index_start = len(actions)
+        actions.extend(dict(a) for a in index_actions)  # near-duplicate index entries
         actions.extend({"Update": u} for u in self._counter_updates(increments))
         self.note_days({inc.day.isoformat() for inc in increments})
         for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
@@ -310,6 +313,8 @@ class DynamoLedger:
                     raise AlreadyDecided(f"{decision.bucket}/{decision.key}") from exc
                 if image_index in failed:
                     raise ImageExists(decision.image_id or "") from exc
+                if any(index_start <= i < index_start + len(index_actions) for i in failed):
+                    raise IndexChanged(decision.image_id or "") from exc
                 raise
 
     def _counter_updates(self, increments: Sequence[Increment]) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ What needs the corpus (exact and near duplicates, residency) is decided by the i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -178,7 +178,7 @@ def _check_required(result: Inspection, metadata: ImageMetadata) -> None:
         )
 
 
-def verdict(refusals: list[Refusal]) -> Status:
+def verdict(refusals: Sequence[Refusal]) -> Status:
     """Rejected if any reason is a property of the bytes, else quarantined if any, else accepted."""
     if any(r.reason.status is Status.rejected for r in refusals):
         return Status.rejected

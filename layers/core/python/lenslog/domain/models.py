@@ -162,6 +162,7 @@ class Hashes(BaseModel):
     sha256: str
     phash: str | None = None
     phash_algorithm: str | None = None
+    near_index: str | None = Field(None, description="indexed, or why the image is not matched perceptually")
     library_versions: dict[str, str] = Field(default_factory=dict)
 
 

@@ -16,6 +16,8 @@ sidecar's event re-evaluates it from quarantine without a new upload.
 from __future__ import annotations
 
 import json
+import random
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -23,12 +25,14 @@ from typing import Any
 
 from lenslog import retention
 from lenslog.adapters.dynamo import DynamoLedger, version_of
+from lenslog.adapters.nearindex import NearIndex
 from lenslog.config import Config, Policy
 from lenslog.domain import consent, gate, residency
 from lenslog.domain.aggregates import Increment, dataset_increments, intake_increments
 from lenslog.domain.models import Decision, ImageMetadata, ObjectRef, Reason, Refusal, Status, StoredAt
 from lenslog.domain.splits import assign_split
-from lenslog.ports import AlreadyDecided, ImageExists, ObjectHead, ObjectStore
+from lenslog.ports import AlreadyDecided, ImageExists, IndexChanged, ObjectHead, ObjectStore
+from lenslog.services.near import NearPlan, apply_near_duplicates
 from lenslog.settings import CellResources
 
 SIDECAR_SUFFIX = ".json"
@@ -38,6 +42,8 @@ CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "BMP": "image/bmp"}
 # S3 metadata that lenslog itself sets on a relocated copy; never taken as image metadata.
 ORIGIN_META = "lenslog-origin"
 HOLD_META = "lenslog-hold"
+CURATED_STATUSES = (Status.accepted, Status.near_duplicate)
+NEAR_RETRIES = 8  # lookups again when a band item changed between lookup and commit
 
 
 def utcnow() -> datetime:
@@ -97,6 +103,7 @@ class IngestService:
         ledger: DynamoLedger,
         clock: Callable[[], datetime] = utcnow,
         peers: Mapping[str, Peer] | None = None,
+        near_index: NearIndex | None = None,
     ):
         self.config = config
         self.res = resources
@@ -104,6 +111,7 @@ class IngestService:
         self.ledger = ledger
         self.clock = clock
         self.peers = dict(peers or {})
+        self.near = near_index or NearIndex(ledger.client, ledger.table)
 
     # entry -----------------------------------------------------------------------------------------
     def handle(self, ref: ObjectRef) -> Decision | None:
@@ -153,10 +161,9 @@ class IngestService:
         home = residency.resolve(inspection.metadata, self.config, self.res.cell, inspection.policy)
         if home.cell not in (None, self.res.cell) and origin is None:
             return self._relocate(ref, head, sidecar, home.cell, inspection.policy)
-        decision = self._evaluate(ref, inspection, home, head.metadata, now)
         try:
-            decision = self._commit(
-                decision, inspection, source=(ref.bucket, ref.key, head.version_id), s3_metadata=head.metadata
+            decision = self._decide_and_commit(
+                ref, inspection, home, now, (ref.bucket, ref.key, head.version_id), head.metadata
             )
         except AlreadyDecided:
             prior = self.ledger.get_decision(ref.bucket, ref.key, version)
@@ -172,8 +179,9 @@ class IngestService:
                 return self._reevaluate(ref.bucket, ref.key, late) or decision
         return decision
 
-    def _decide(self, ref: ObjectRef, inspection: gate.Inspection, now: datetime) -> Decision:
-        refusals = inspection.refusals
+    def _decide(
+        self, ref: ObjectRef, inspection: gate.Inspection, now: datetime, refusals: Sequence[Refusal]
+    ) -> Decision:
         status = gate.verdict(refusals)
         image_id = inspection.hashes.sha256 if inspection.hashes else None
         decision = Decision(
@@ -206,15 +214,36 @@ class IngestService:
         s3_metadata: Mapping[str, str],
         now: datetime,
     ) -> Decision:
-        """The verdict on an inspected image that stays in this cell."""
-        inspection.refusals.extend(
-            self._policy_refusals(inspection.metadata, home, held=s3_metadata.get(HOLD_META), today=now)
-        )
-        decision = self._decide(ref, inspection, now)
+        """The verdict on an inspected image that stays in this cell (before near duplicates)."""
+        refusals = [
+            *inspection.refusals,
+            *self._policy_refusals(inspection.metadata, home, held=s3_metadata.get(HOLD_META), today=now),
+        ]
+        decision = self._decide(ref, inspection, now, refusals)
         decision.data_region = home.cell or self.res.cell
         decision.region_rule = home.rule
         decision.relocated_from = s3_metadata.get(ORIGIN_META)
         return decision
+
+    def _decide_and_commit(
+        self,
+        ref: ObjectRef,
+        inspection: gate.Inspection,
+        home: residency.Residency,
+        now: datetime,
+        source: tuple[str, str, str | None],
+        s3_metadata: Mapping[str, str],
+    ) -> Decision:
+        """Decide (the gate's verdict, then near duplicates against the index) and commit; when a
+        band item changed between lookup and commit, look up again (see adapters/nearindex.py)."""
+        for attempt in range(NEAR_RETRIES):
+            decision = self._evaluate(ref, inspection, home, s3_metadata, now)
+            plan = apply_near_duplicates(decision, inspection, self.config, self.near)
+            try:
+                return self._commit(decision, inspection, source=source, s3_metadata=s3_metadata, plan=plan)
+            except IndexChanged:
+                time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
+        raise RuntimeError(f"near-duplicate index kept changing for {ref.key}; the event will be retried")
 
     def _policy_refusals(
         self, metadata: ImageMetadata, home: residency.Residency, held: str | None, today: datetime
@@ -281,6 +310,8 @@ class IngestService:
             update={
                 "status": Status.duplicate,
                 "duplicate_of": original.get("image_id"),
+                "distance": None,
+                "burst": False,
                 "cluster_id": original.get("cluster_id"),
                 "split": original.get("split"),
                 "stored": StoredAt.model_validate(stored) if stored else None,
@@ -293,10 +324,11 @@ class IngestService:
         inspection: gate.Inspection,
         source: tuple[str, str, str | None],
         s3_metadata: Mapping[str, str],
+        plan: NearPlan | None = None,
     ) -> Decision:
         """Copy, then commit; returns the decision as committed (possibly turned duplicate)."""
-        if decision.status is Status.accepted and decision.image_id:
-            return self._claim(decision, source)
+        if decision.status in CURATED_STATUSES and decision.image_id:
+            return self._claim(decision, source, plan=plan)
         primary = decision.reasons[0] if decision.reasons else "refused"
         qkey = quarantine_key(primary, version_of(decision), decision.key)
         days = self._retention(decision, "quarantine")
@@ -324,6 +356,7 @@ class IngestService:
         source: tuple[str, str, str | None],
         withdrawn: Sequence[Increment] = (),
         resolve_pending: tuple[str, str] | None = None,
+        plan: NearPlan | None = None,
     ) -> Decision:
         """Make the image the original (curated copy + conditional record), or a sighting of the
         original that won the conditional write."""
@@ -340,6 +373,7 @@ class IngestService:
                     claim_image=True,
                     resolve_pending=resolve_pending,
                     retention_days=days,
+                    index_actions=plan.actions(self.near) if plan else (),
                 )
                 return decision
             except ImageExists:
@@ -408,28 +442,36 @@ class IngestService:
         # check then refuses it as misrouted, for an operator to erase or re-upload.
         home = residency.resolve(inspection.metadata, self.config, self.res.cell, inspection.policy)
         ref = ObjectRef(bucket=bucket, key=image_key, version_id=prior.version_id, etag=prior.etag)
-        decision = self._evaluate(ref, inspection, home, s3_metadata, now).model_copy(
-            update={"reevaluated": True}
-        )
-        if decision.status.is_refusal:
-            # Still refused: keep the sidecar beside the quarantined object; the image stays pending.
-            self.store.put(
-                prior.stored.bucket,
-                prior.stored.key + ".sidecar.json",
-                json.dumps(sidecar.content or {}, sort_keys=True).encode(),
-                content_type="application/json",
+        for attempt in range(NEAR_RETRIES):
+            decision = self._evaluate(ref, inspection, home, s3_metadata, now).model_copy(
+                update={"reevaluated": True}
             )
-            self._delete_landing(bucket, image_key + SIDECAR_SUFFIX, sidecar.version)
-            return prior
-        try:
-            decision = self._claim(
-                decision,
-                (prior.stored.bucket, prior.stored.key, None),
-                withdrawn=intake_increments(prior, sign=-1),
-                resolve_pending=(bucket, image_key),
-            )
-        except AlreadyDecided:
-            return None
+            plan = apply_near_duplicates(decision, inspection, self.config, self.near)
+            if decision.status.is_refusal:
+                # Still refused: keep the sidecar beside the quarantined object; it stays pending.
+                self.store.put(
+                    prior.stored.bucket,
+                    prior.stored.key + ".sidecar.json",
+                    json.dumps(sidecar.content or {}, sort_keys=True).encode(),
+                    content_type="application/json",
+                )
+                self._delete_landing(bucket, image_key + SIDECAR_SUFFIX, sidecar.version)
+                return prior
+            try:
+                decision = self._claim(
+                    decision,
+                    (prior.stored.bucket, prior.stored.key, None),
+                    withdrawn=intake_increments(prior, sign=-1),
+                    resolve_pending=(bucket, image_key),
+                    plan=plan,
+                )
+                break
+            except IndexChanged:
+                time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
+            except AlreadyDecided:
+                return None
+        else:
+            raise RuntimeError(f"near-duplicate index kept changing for {image_key}; retried later")
         self.store.delete(prior.stored.bucket, prior.stored.key + ".reason.json")
         # An earlier, insufficient sidecar kept beside the quarantined copy goes with it.
         self.store.delete(prior.stored.bucket, prior.stored.key + ".sidecar.json")

@@ -1,0 +1,279 @@
+"""Near-duplicate evaluation through the real pipeline.
+
+Run: ``python bench/neardup.py [DIR] [--scenes N]``. From a folder of photos (default: the real
+camera photos among Pillow's test images, see ``REAL_PHOTOS``, plus N generated photo-like scenes),
+it makes edited copies of every photo, uploads the originals and then the copies to the landing
+bucket of an embedded cell (moto), lets the SQS worker run the real ingest handler, and prints:
+
+- recall per edit: the share of copies linked to their original's cluster;
+- false links: originals linked to anything, and copies linked to another photo's cluster;
+- DynamoDB requests per image (botocore event hooks), by operation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import random
+import sys
+import warnings
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the tests' image factories and corpus fetcher; bench only
+
+# Real camera photos among Pillow's test images (>= 256 px, distinct pictures; the many synthetic,
+# tiny or duplicated test files are left out). Non-JPEG ones are converted to JPEG once.
+REAL_PHOTOS = (
+    "exif-72dpi-int.jpg",
+    "exif_gps_typeerror.jpg",
+    "flower.jpg",
+    "hopper_bad_exif.jpg",
+    "iptc.jpg",
+    "sugarshack.mpo",
+    "xmp_test.jpg",
+    "frozenpond.mpo",
+    "fujifilm.mpo",
+    "balloon.jpf",
+    "avif/rot0mir0.avif",
+    "tiff_adobe_deflate.tif",
+)
+TARGET = 0.98
+TARGET_DIHEDRAL = 0.95
+DIHEDRAL = ("hflip", "rot90")
+
+
+def _jpeg(im: Image.Image, quality: int = 90) -> bytes:
+    buf = io.BytesIO()
+    im.convert("RGB").save(buf, "JPEG", quality=quality)
+    return buf.getvalue()
+
+
+def _png(im: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    im.convert("RGB").save(buf, "PNG")
+    return buf.getvalue()
+
+
+def strip_exif(data: bytes) -> bytes:
+    """The same JPEG without its APP1 (EXIF/XMP) segments: identical pixels, different bytes."""
+    if not data.startswith(b"\xff\xd8"):
+        return data
+    out, i = bytearray(b"\xff\xd8"), 2
+    while i + 4 <= len(data) and data[i] == 0xFF:
+        marker = data[i + 1]
+        if marker == 0xDA:  # start of scan: the rest is entropy-coded data
+            break
+        length = int.from_bytes(data[i + 2 : i + 4], "big")
+        if marker != 0xE1:
+            out += data[i : i + 2 + length]
+        i += 2 + length
+    return bytes(out + data[i:])
+
+
+def watermark(im: Image.Image) -> Image.Image:
+    im = im.convert("RGB")
+    draw = ImageDraw.Draw(im)
+    w, h = im.size
+    font = ImageFont.load_default(size=max(12, h // 30))
+    draw.text((int(w * 0.62), int(h * 0.92)), "(c) lenslog 2026", fill=(255, 255, 255), font=font)
+    return im
+
+
+def shrink(im: Image.Image) -> Image.Image:
+    """Half size, but never below the gate's 256-px minimum (a smaller copy would be refused)."""
+    scale = max(0.5, 256 / min(im.size))
+    return im.resize((round(im.width * scale), round(im.height * scale)), Image.Resampling.LANCZOS)
+
+
+def crop(im: Image.Image, fraction: float, centred: bool) -> Image.Image:
+    dx, dy = int(im.width * fraction), int(im.height * fraction)
+    if centred:
+        return im.crop((dx // 2, dy // 2, im.width - (dx - dx // 2), im.height - (dy - dy // 2)))
+    return im.crop((dx, dy, im.width, im.height))
+
+
+EDITS: dict[str, Callable[[Image.Image, bytes], bytes]] = {
+    "resize_50pct": lambda im, raw: _jpeg(
+        im.resize((im.width // 2, im.height // 2), Image.Resampling.LANCZOS)
+    ),
+    "jpeg_q40": lambda im, raw: _jpeg(im, 40),
+    "png": lambda im, raw: _png(im),
+    "exif_stripped": lambda im, raw: strip_exif(raw),
+    "brightness+25%": lambda im, raw: _jpeg(ImageEnhance.Brightness(im).enhance(1.25)),
+    "brightness-25%": lambda im, raw: _jpeg(ImageEnhance.Brightness(im).enhance(0.75)),
+    "blur_r1.5": lambda im, raw: _jpeg(im.filter(ImageFilter.GaussianBlur(1.5))),
+    "watermark": lambda im, raw: _jpeg(watermark(im)),
+    "crop_5pct": lambda im, raw: _jpeg(crop(im, 0.05, centred=True)),
+    "hflip": lambda im, raw: _jpeg(im.transpose(Image.Transpose.FLIP_LEFT_RIGHT)),
+    "rot90": lambda im, raw: _jpeg(im.transpose(Image.Transpose.ROTATE_90)),
+}
+INFORMATIONAL = {  # reported, not part of the targets
+    "crop_5pct_corner": lambda im, raw: _jpeg(crop(im, 0.05, centred=False)),
+}
+
+
+def load_photos(folder: Path | None, scenes: int) -> list[tuple[str, Image.Image, bytes]]:
+    """(name, RGB image, original bytes as uploaded)."""
+    warnings.simplefilter("ignore")
+    out: list[tuple[str, Image.Image, bytes]] = []
+    if folder is None:
+        from tests.corpus import pillow_test_images
+
+        base = pillow_test_images()
+        paths = [base / n for n in REAL_PHOTOS] if base else []
+    else:
+        paths = sorted(p for p in folder.rglob("*") if p.is_file())
+    for p in paths:
+        try:
+            im = Image.open(p)
+            im.load()
+        except Exception:
+            continue
+        if min(im.size) < 256:
+            continue
+        rgb = im.convert("RGB")
+        if max(rgb.size) > 3000:
+            rgb.thumbnail((3000, 3000))
+        raw = (
+            p.read_bytes()
+            if p.suffix.lower() in (".jpg", ".jpeg", ".mpo") and len(p.read_bytes()) < 6e6
+            else _jpeg(rgb, 95)
+        )
+        out.append((str(p.name), rgb, raw))
+    from tests.images import scene
+
+    for s in range(scenes):
+        im = scene(10_000 + s, (800, 600))
+        out.append((f"scene-{s:03d}", im, _jpeg(im, 92)))
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("folder", nargs="?", type=Path)
+    ap.add_argument("--scenes", type=int, default=60, help="generated photo-like scenes to add")
+    args = ap.parse_args()
+
+    from moto import mock_aws
+
+    from lenslog import runtime
+    from lenslog.adapters.dynamo import DynamoLedger
+    from lenslog.config import load_config
+    from lenslog.local.aws import LOCAL_CREDENTIALS, provision
+    from lenslog.local.worker import Worker
+
+    os.environ.update(LOCAL_CREDENTIALS)
+    photos = load_photos(args.folder, args.scenes)
+    real = sum(1 for n, _, _ in photos if not n.startswith("scene-"))
+    print(f"photos: {len(photos)} ({real} real camera photos, {len(photos) - real} generated scenes)")
+    config = load_config()
+    nd = config.near_duplicates
+    print(f"rule: pHash 64 bits, {nd.bands} bands, max distance {nd.max_distance}, 8 dihedral variants")
+
+    with mock_aws():
+        stack = provision(config, endpoint_url=None)
+        worker = Worker(stack)
+        worker.drain()
+        res = stack.cells["eu"]
+        s3 = stack.client("s3", "eu")
+        ddb = stack.client("dynamodb", "eu")
+        ledger = DynamoLedger(ddb, res.table, "eu")
+        counts: Counter[str] = Counter()
+        ddb.meta.events.register(
+            "before-call.dynamodb.*", lambda event_name, **_: counts.update([event_name.rsplit(".", 1)[-1]])
+        )
+        rng = random.Random(0)
+        t0 = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+
+        def upload(key: str, body: bytes, i: int, when: datetime) -> dict[str, str]:
+            camera = ("cam-01", "cam-02", "cam-03")[i % 3]
+            md = {"camera-id": camera, "captured-at": when.isoformat()}
+            put = s3.put_object(Bucket=res.landing_bucket, Key=key, Body=body, Metadata=md)
+            return {"key": key, "version": put.get("VersionId") or put["ETag"].strip('"')}
+
+        originals = []
+        for i, (_name, _, raw) in enumerate(photos):
+            originals.append(upload(f"orig/{i:03d}.jpg", raw, i, t0 + timedelta(hours=7 * i)))
+        worker.drain(timeout=3600)
+        orig_decisions = [ledger.get_decision(res.landing_bucket, o["key"], o["version"]) for o in originals]
+        images = len(photos)
+        before = sum(counts.values())
+        ops_originals = Counter(counts)
+
+        copies: list[tuple[str, int, dict[str, str]]] = []
+        edits = {**EDITS, **INFORMATIONAL}
+        for e, (edit, fn) in enumerate(edits.items()):
+            for i, (_, im, raw) in enumerate(photos):
+                body = fn(im, raw)
+                when = t0 + timedelta(hours=7 * i, days=30 + e, seconds=rng.randint(0, 3600))
+                copies.append(
+                    (
+                        edit,
+                        i,
+                        upload(f"copy/{edit}/{i:03d}.{'png' if edit == 'png' else 'jpg'}", body, i, when),
+                    )
+                )
+        worker.drain(timeout=3600)
+        images += len(copies)
+        del before
+
+        print()
+        print(f"{'edit':<18} {'recall':>7} {'real':>9} {'scenes':>9} {'distance p50/max':>17}")
+        failed_targets = []
+        wrong = 0
+        results: dict[str, list[tuple[bool, bool, int | None]]] = defaultdict(list)
+        refused: Counter[str] = Counter()
+        for edit, i, ref in copies:
+            d = ledger.get_decision(res.landing_bucket, ref["key"], ref["version"]) or {}
+            if d.get("status") == "rejected":  # e.g. a PNG of a 10-megapixel photo is over 6 MB
+                refused[f"{edit}: {','.join(d.get('reasons', []))}"] += 1
+                continue
+            root = orig_decisions[i]["cluster_id"] if orig_decisions[i] else None
+            ok = d.get("status") in ("near_duplicate", "duplicate") and d.get("cluster_id") == root
+            if d.get("status") == "near_duplicate" and d.get("cluster_id") != root:
+                wrong += 1
+            results[edit].append((ok, not photos[i][0].startswith("scene-"), d.get("distance")))
+        for edit, rows in results.items():
+            recall = sum(r[0] for r in rows) / len(rows)
+            real_rows = [r for r in rows if r[1]]
+            scene_rows = [r for r in rows if not r[1]]
+            dists = sorted(r[2] for r in rows if r[2] is not None)
+            p50 = dists[len(dists) // 2] if dists else "-"
+            mx = dists[-1] if dists else "-"
+            target = TARGET_DIHEDRAL if edit in DIHEDRAL else TARGET
+            mark = "" if edit in INFORMATIONAL else ("  ok" if recall >= target else f"  BELOW {target}")
+            if edit not in INFORMATIONAL and recall < target:
+                failed_targets.append(edit)
+            print(
+                f"{edit:<18} {recall:>7.3f} {sum(r[0] for r in real_rows):>4}/{len(real_rows):<4}"
+                f" {sum(r[0] for r in scene_rows):>4}/{len(scene_rows):<4} {p50!s:>8}/{mx!s:<8}{mark}"
+                + ("  (informational)" if edit in INFORMATIONAL else "")
+            )
+        if refused:
+            print(f"copies refused by the gate (not counted): {dict(refused)}")
+        linked_originals = sum(1 for d in orig_decisions if d and d.get("status") != "accepted")
+        print()
+        print(
+            f"false links among unrelated photos: {linked_originals} originals linked to another photo,"
+            f" {wrong} copies linked to the wrong photo"
+        )
+        print(f"originals decided: {Counter(d['status'] for d in orig_decisions if d)}")
+        print()
+        print(f"DynamoDB requests per image ({images} images, handler + idempotency + index):")
+        for op, n in sorted(counts.items()):
+            first = ops_originals.get(op, 0) / len(photos)
+            print(f"  {op:<20} {n / images:6.2f}   (originals only: {first:.2f})")
+        print(f"  {'total':<20} {sum(counts.values()) / images:6.2f}")
+        runtime.client.cache_clear()
+        return 1 if failed_targets or linked_originals or wrong else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

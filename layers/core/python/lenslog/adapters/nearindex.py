@@ -1,0 +1,145 @@
+"""The near-duplicate index in the cell's table: multi-index hashing with a constant number of
+requests per image, whatever the size of the corpus.
+
+Layout: one item per (band, value), ``PK = NEAR#<band>#<value>``, ``SK = BAND``, holding a string
+set ``e`` of encoded entries (``lenslog.domain.neardup.Entry``) and a counter ``n``. A lookup reads
+every band key of every variant in one ``BatchGetItem`` per 100 keys (2 requests for the default
+8 bands, band radius 1 and 8 variants), strongly consistent. An insert is a list of transaction
+actions (``ADD e :entry, n :1``) that the ledger commits in the same transaction as the image
+record, each conditioned on the counter the lookup saw: only committed images are indexed, and
+if another image entered one of those band items between our lookup and our commit, the commit
+fails (``IndexChanged``) and the service looks up again. Two near-identical uploads racing thus
+cannot both become roots: they share a band item (pigeonhole), so one transaction wins and the
+other sees it on its retry.
+
+The index lives in the cell's own table: a cell never sees another cell's hashes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from lenslog.adapters import schema as s
+from lenslog.domain.neardup import Entry
+
+BATCH_GET_LIMIT = 100
+MAX_ENTRIES = 2000  # ~170 bytes each: a band item stays far below DynamoDB's 400 KB item limit
+BAND_SK = "BAND"
+
+
+def near_pk(band: int, value: int) -> str:
+    return f"NEAR#{band}#{value:02x}"
+
+
+@dataclass
+class Lookup:
+    """What a lookup saw: the candidate entries and each read band item's counter (0 = absent)."""
+
+    entries: list[Entry] = field(default_factory=list)
+    counters: dict[tuple[int, int], int] = field(default_factory=dict)
+
+
+class NearIndex:
+    def __init__(self, client: Any, table: str):
+        self.client = client
+        self.table = table
+
+    def lookup(self, keys: Sequence[tuple[int, int]]) -> Lookup:
+        """Read the band items of ``keys`` (deduplicated by the caller); constant requests."""
+        out = Lookup(counters={k: 0 for k in keys})
+        seen: set[str] = set()
+        by_pk = {near_pk(b, v): (b, v) for b, v in keys}
+        pending = [{s.PK: {"S": pk}, s.SK: {"S": BAND_SK}} for pk in by_pk]
+        for start in range(0, len(pending), BATCH_GET_LIMIT):
+            request: dict[str, Any] = {
+                self.table: {"Keys": pending[start : start + BATCH_GET_LIMIT], "ConsistentRead": True}
+            }
+            attempt = 0
+            while request:
+                resp = self.client.batch_get_item(RequestItems=request)
+                for item in resp.get("Responses", {}).get(self.table, []):
+                    key = by_pk[item[s.PK]["S"]]
+                    out.counters[key] = int(item.get("n", {}).get("N", "0"))
+                    for text in item.get("e", {}).get("SS", []):
+                        if text not in seen:
+                            seen.add(text)
+                            out.entries.append(Entry.decode(text))
+                request = resp.get("UnprocessedKeys") or {}
+                if request:
+                    attempt += 1
+                    time.sleep(min(1.0, 0.05 * 2**attempt))
+        return out
+
+    def insert_actions(
+        self, entry: Entry, bands_of: Sequence[tuple[int, int]], seen: Lookup
+    ) -> list[dict[str, Any]]:
+        """Transaction actions adding ``entry`` under each of its own band keys, conditioned on the
+        counters ``seen`` (a band item that changed since the lookup fails the transaction).
+        A band item already holding ``MAX_ENTRIES`` is left alone (the image is still found
+        through its other bands); see docs/near-duplicates.md for the limits."""
+        actions: list[dict[str, Any]] = []
+        for key in bands_of:
+            n = seen.counters.get(key, 0)
+            if n >= MAX_ENTRIES:
+                continue
+            values: dict[str, Any] = {
+                ":e": {"SS": [entry.encode()]},
+                ":one": {"N": "1"},
+                ":k": {"S": "near_band"},
+            }
+            if key in seen.counters and n > 0:
+                condition = "n = :n"
+                values[":n"] = {"N": str(n)}
+            else:
+                condition = "attribute_not_exists(PK)"
+            actions.append(
+                {
+                    "Update": {
+                        "TableName": self.table,
+                        "Key": {s.PK: {"S": near_pk(*key)}, s.SK: {"S": BAND_SK}},
+                        "UpdateExpression": "ADD e :e, n :one SET kind = :k",
+                        "ConditionExpression": condition,
+                        "ExpressionAttributeValues": values,
+                    }
+                }
+            )
+        return actions
+
+    def insert(self, entry: Entry, bands_of: Sequence[tuple[int, int]]) -> None:
+        """Unconditional insert, one ``UpdateItem`` per band (bulk loads and benchmarks)."""
+        for key in bands_of:
+            self.client.update_item(
+                TableName=self.table,
+                Key={s.PK: {"S": near_pk(*key)}, s.SK: {"S": BAND_SK}},
+                UpdateExpression="ADD e :e, n :one SET kind = :k",
+                ExpressionAttributeValues={
+                    ":e": {"SS": [entry.encode()]},
+                    ":one": {"N": "1"},
+                    ":k": {"S": "near_band"},
+                },
+            )
+
+    def bulk_load(self, entries: Sequence[Entry], bands: int) -> int:
+        """Add many entries at once: one ``UpdateItem`` per touched band item, whatever the number
+        of entries (back-fills and benchmarks; not for concurrent ingestion). Returns the items."""
+        from lenslog.domain.neardup import band_keys
+
+        grouped: dict[tuple[int, int], list[str]] = {}
+        for e in entries:
+            for key in band_keys(e.phash, bands):
+                grouped.setdefault(key, []).append(e.encode())
+        for key, texts in grouped.items():
+            self.client.update_item(
+                TableName=self.table,
+                Key={s.PK: {"S": near_pk(*key)}, s.SK: {"S": BAND_SK}},
+                UpdateExpression="ADD e :e, n :c SET kind = :k",
+                ExpressionAttributeValues={
+                    ":e": {"SS": texts},
+                    ":c": {"N": str(len(texts))},
+                    ":k": {"S": "near_band"},
+                },
+            )
+        return len(grouped)

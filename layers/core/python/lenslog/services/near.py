@@ -1,0 +1,86 @@
+"""Near duplicates in the ingest service: look the image up in the cell's index, apply the match
+rule and the source's policy to the decision, and plan the index entry that the commit writes.
+
+The decision is changed in place: a match makes it ``near_duplicate`` (policy ``link``: accepted
+into curated, linked to its cluster) or ``quarantined`` with ``near_duplicate_held`` (policy
+``hold``); either way it carries ``duplicate_of``, ``distance``, ``cluster_id`` (the cluster's
+root), ``split`` (the root's, so no pair straddles splits) and ``burst``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lenslog.adapters.nearindex import Lookup, NearIndex
+from lenslog.config import Config
+from lenslog.domain import gate, neardup
+from lenslog.domain.models import Decision, Reason, Status
+
+NOT_MATCHED_LOW_INFORMATION = "not_matched:low_information"
+INDEXED = "indexed"
+
+
+@dataclass(frozen=True)
+class NearPlan:
+    """The index entry to commit with the image, and the lookup it was decided on."""
+
+    entry: neardup.Entry
+    keys: list[tuple[int, int]]
+    seen: Lookup
+
+    def actions(self, index: NearIndex) -> list[dict[str, Any]]:
+        return index.insert_actions(self.entry, self.keys, self.seen)
+
+
+def apply_near_duplicates(
+    decision: Decision, inspection: gate.Inspection, config: Config, index: NearIndex
+) -> NearPlan | None:
+    """Match an accepted image against the index; returns the entry to index with the commit, or
+    None when nothing is indexed (refused, held, low-information or undecodable images)."""
+    if decision.status is not Status.accepted or not decision.image_id or inspection.working is None:
+        return None
+    if decision.hashes is None:
+        return None
+    cfg = config.near_duplicates
+    flags = tuple(decision.quality.flags) if decision.quality else ()
+    md = decision.metadata
+    query = neardup.Query(
+        variants=neardup.variant_hashes(inspection.working),
+        camera_id=md.camera_id,
+        captured_at=neardup.epoch_of(md.captured_at),
+        flags=flags,
+        image_id=decision.image_id,
+    )
+    if not query.matchable:
+        decision.hashes.near_index = NOT_MATCHED_LOW_INFORMATION
+        return None
+    radius = neardup.radius_for(cfg.max_distance, cfg.bands)
+    seen = index.lookup(neardup.lookup_keys(query.variants, cfg.bands, radius))
+    match = neardup.best_match(query, seen.entries, cfg.max_distance, cfg.burst_seconds)
+    if match is not None:
+        decision.duplicate_of = match.image_id
+        decision.distance = match.distance
+        decision.cluster_id = match.entry.cluster
+        decision.split = match.entry.split or decision.split
+        decision.burst = match.burst
+        if inspection.policy.near_duplicate == "hold":
+            decision.status = Status.quarantined
+            decision.reasons = [str(Reason.near_duplicate_held)]
+            decision.reason_details = [
+                f"{Reason.near_duplicate_held}: distance {match.distance} ({match.variant})"
+                f" to {match.image_id}"
+            ]
+            return None
+        decision.status = Status.near_duplicate
+    decision.hashes.near_index = INDEXED
+    entry = neardup.Entry(
+        image_id=decision.image_id,
+        phash=query.variants[0],
+        cluster_id=decision.cluster_id,
+        split=decision.split,
+        camera_id=md.camera_id,
+        captured_at=query.captured_at,
+        dark=query.dark,
+    )
+    return NearPlan(entry=entry, keys=neardup.band_keys(entry.phash, cfg.bands), seen=seen)

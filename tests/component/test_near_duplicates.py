@@ -1,0 +1,273 @@
+"""Near duplicates at the door under moto: the real ingest service and the index in the cell's table."""
+
+from __future__ import annotations
+
+import random
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from PIL import Image, ImageEnhance, ImageFilter
+
+from lenslog.adapters.dynamo import DynamoLedger
+from lenslog.adapters.nearindex import NearIndex
+from lenslog.adapters.s3 import S3ObjectStore
+from lenslog.domain.models import ObjectRef
+from lenslog.services import leakage
+from lenslog.services.ingest import IngestService
+from tests.images import encode, scene
+
+T0 = datetime(2026, 10, 1, 9, 0, 0, tzinfo=UTC)
+
+
+def meta(camera: str = "cam-01", at: datetime = T0) -> dict[str, str]:
+    return {"camera-id": camera, "captured-at": at.isoformat()}
+
+
+def upload(eu, key: str, img: Image.Image, camera: str = "cam-01", at: datetime = T0, **kw) -> dict:
+    put = eu.put(key, encode(img, "JPEG", quality=kw.pop("quality", 90)), meta(camera, at))
+    eu.drain()
+    d = eu.decision(key, put)
+    assert d is not None
+    return d
+
+
+def test_a_resized_copy_joins_the_originals_cluster_and_takes_its_split(eu):
+    original = upload(eu, "a.jpg", scene(1, (800, 600)))
+    copy = upload(eu, "a-small.jpg", scene(1, (800, 600)).resize((400, 300)), at=T0 + timedelta(days=3))
+    assert original["status"] == "accepted" and original["cluster_id"] == original["image_id"]
+    assert copy["status"] == "near_duplicate"
+    assert copy["duplicate_of"] == original["image_id"] and copy["cluster_id"] == original["image_id"]
+    assert copy["split"] == original["split"] and copy["distance"] <= 10
+    assert copy["burst"] is False  # three days apart
+    assert copy["stored"]["bucket"] == eu.res.curated_bucket and len(eu.curated()) == 2
+    assert eu.counters()[("decision", "near_duplicate")] == 1
+    assert eu.counters()[("images", "all")] == 2  # linked copies count in the dataset
+
+
+def test_a_mirrored_and_a_rotated_copy_match_through_the_dihedral_variants(eu):
+    original = upload(eu, "b.jpg", scene(2, (800, 600)))
+    flipped = upload(eu, "b-flip.jpg", scene(2, (800, 600)).transpose(Image.Transpose.FLIP_LEFT_RIGHT))
+    rotated = upload(eu, "b-rot.jpg", scene(2, (800, 600)).transpose(Image.Transpose.ROTATE_90))
+    for d in (flipped, rotated):
+        assert d["status"] == "near_duplicate" and d["cluster_id"] == original["image_id"]
+
+
+def test_a_copy_of_a_copy_joins_the_roots_cluster(eu):
+    root = upload(eu, "c.jpg", scene(3, (800, 600)))
+    first = upload(eu, "c-q40.jpg", scene(3, (800, 600)), quality=40)
+    second = upload(eu, "c-blur.jpg", scene(3, (800, 600)).filter(ImageFilter.GaussianBlur(1.5)))
+    assert first["cluster_id"] == root["image_id"] and second["cluster_id"] == root["image_id"]
+
+
+def test_near_duplicates_from_one_camera_within_burst_seconds_are_a_burst(eu):
+    upload(eu, "d1.jpg", scene(4, (800, 600)))
+    same_cam = upload(eu, "d2.jpg", scene(4, (800, 600)), quality=70, at=T0 + timedelta(seconds=4))
+    other_cam = upload(
+        eu, "d3.jpg", scene(4, (800, 600)), quality=60, camera="cam-02", at=T0 + timedelta(seconds=5)
+    )
+    later = upload(eu, "d4.jpg", scene(4, (800, 600)), quality=50, at=T0 + timedelta(seconds=40))
+    assert same_cam["status"] == "near_duplicate" and same_cam["burst"] is True
+    assert other_cam["status"] == "near_duplicate" and other_cam["burst"] is False
+    assert later["status"] == "near_duplicate" and later["burst"] is False
+
+
+def test_unrelated_photos_are_not_linked(eu):
+    decisions = [
+        upload(eu, f"u{i}.jpg", scene(100 + i, (800, 600)), at=T0 + timedelta(minutes=i)) for i in range(6)
+    ]
+    assert {d["status"] for d in decisions} == {"accepted"}
+    assert len({d["cluster_id"] for d in decisions}) == 6
+
+
+def test_low_information_frames_are_never_matched_and_say_so(eu):
+    a = upload(eu, "blank1.jpg", Image.new("RGB", (640, 480), (90, 90, 90)))
+    b = upload(eu, "blank2.jpg", Image.new("RGB", (640, 480), (92, 92, 92)), at=T0 + timedelta(seconds=2))
+    for d in (a, b):
+        assert "low_information" in d["quality"]["flags"]
+        assert d["status"] == "accepted" and d["duplicate_of"] is None
+        assert d["hashes"]["near_index"] == "not_matched:low_information"
+    assert eu.items("NEAR#") == []  # and they are not indexed
+
+
+def test_only_committed_images_are_indexed(eu):
+    put = eu.put("tiny.jpg", encode(scene(5, (100, 100))), meta())
+    eu.drain()
+    assert eu.decision("tiny.jpg", put)["status"] == "rejected"
+    assert eu.items("NEAR#") == []
+    upload(eu, "e.jpg", scene(5, (800, 600)))
+    assert len(eu.items("NEAR#")) == 8  # one item per band
+
+
+def test_an_exact_duplicate_is_not_indexed_twice(eu):
+    body = encode(scene(6, (800, 600)))
+    eu.put("f1.jpg", body, meta())
+    eu.put("f2.jpg", body, meta())
+    eu.drain()
+    counts = [int(i["n"]["N"]) for i in eu.items("NEAR#")]
+    assert counts == [1] * 8
+
+
+def _service(stack, config, cell="eu") -> IngestService:
+    res = stack.cells[cell]
+    return IngestService(
+        config=config,
+        resources=res,
+        store=S3ObjectStore(stack.client("s3", cell), res.region),
+        ledger=DynamoLedger(stack.client("dynamodb", cell), res.table, cell),
+    )
+
+
+def _put(stack, key: str, body: bytes, metadata: dict[str, str]) -> ObjectRef:
+    res = stack.cells["eu"]
+    stack.client("s3", "eu").put_object(Bucket=res.landing_bucket, Key=key, Body=body, Metadata=metadata)
+    return ObjectRef(bucket=res.landing_bucket, key=key)
+
+
+def test_the_hold_policy_quarantines_a_near_duplicate_with_its_link(stack, config):
+    policy = config.sources["depot-live"].policy.model_copy(update={"near_duplicate": "hold"})
+    source = config.sources["depot-live"].model_copy(update={"policy": policy})
+    held_config = config.model_copy(update={"sources": {**config.sources, "depot-live": source}})
+    service = _service(stack, held_config)
+    root = service.handle(_put(stack, "g.jpg", encode(scene(7, (800, 600))), meta()))
+    held = service.handle(_put(stack, "g2.jpg", encode(scene(7, (800, 600)), quality=45), meta()))
+    assert root.status == "accepted"
+    assert held.status == "quarantined" and held.reasons == ["near_duplicate_held"]
+    assert held.duplicate_of == root.image_id and held.cluster_id == root.image_id
+    assert held.stored.bucket == stack.cells["eu"].quarantine_bucket
+    assert service.ledger.get_image(held.image_id) is None  # not in the dataset, not indexed
+
+
+def test_two_near_identical_uploads_racing_make_one_cluster(stack, config, serialised_dynamodb):
+    """Both look the index up before either commits: the first commit wins, the second fails its
+    band condition, looks up again and links to the first."""
+    service = _service(stack, config)
+    refs = [
+        _put(stack, "race-a.jpg", encode(scene(8, (800, 600)), quality=92), meta()),
+        _put(
+            stack, "race-b.jpg", encode(scene(8, (800, 600)), quality=60), meta(at=T0 + timedelta(seconds=1))
+        ),
+    ]
+    barrier = threading.Barrier(2, timeout=30)
+    lookups: dict[int, int] = {}
+    original = NearIndex.lookup
+
+    def lookup_then_wait(self, keys):
+        seen = original(self, keys)
+        me = threading.get_ident()
+        lookups[me] = lookups.get(me, 0) + 1
+        if lookups[me] == 1:
+            barrier.wait()  # both have looked up before either commits
+        return seen
+
+    results: dict[str, object] = {}
+
+    def run(ref: ObjectRef) -> None:
+        results[ref.key] = service.handle(ref)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(NearIndex, "lookup", lookup_then_wait)
+        threads = [threading.Thread(target=run, args=(r,)) for r in refs]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    decisions = sorted(results.values(), key=lambda d: d.status)
+    assert [d.status for d in decisions] == ["accepted", "near_duplicate"]
+    root, linked = decisions
+    assert linked.cluster_id == root.image_id and linked.split == root.split
+    assert sorted(lookups.values()) == [1, 2]  # exactly one of them looked again
+
+
+def test_no_near_duplicate_pair_crosses_splits_in_a_corpus_with_bursts_across_days(stack, config):
+    service = _service(stack, config)
+    n = 0
+
+    def ingest(img: Image.Image, camera: str, at: datetime, quality: int = 90, scene_name: str | None = None):
+        nonlocal n
+        n += 1
+        md = meta(camera, at)
+        if scene_name:
+            md["scene"] = scene_name
+        return service.handle(_put(stack, f"corpus/{n}.jpg", encode(img, quality=quality), md))
+
+    decisions = []
+    for i in range(12):
+        camera = ("cam-01", "cam-02", "cam-03")[i % 3]
+        day = T0 + timedelta(days=i % 5)
+        base = scene(300 + i, (800, 600))
+        decisions.append(ingest(base, camera, day))
+        for k in range(1, 3):  # a burst: the same view seconds later
+            decisions.append(ingest(base, camera, day + timedelta(seconds=2 * k), quality=70 + k))
+        # the same view again on later days, brighter, from another camera and across midnight
+        decisions.append(ingest(ImageEnhance.Brightness(base).enhance(1.2), camera, day + timedelta(days=1)))
+        decisions.append(
+            ingest(
+                base.resize((600, 450)),
+                "cam-02",
+                day.replace(hour=23, minute=59, second=58) + timedelta(days=2),
+            )
+        )
+        if i % 4 == 0:
+            decisions.append(
+                ingest(base, camera, day + timedelta(days=7), quality=60, scene_name=f"scene-{i}")
+            )
+    assert sum(d.burst for d in decisions) >= 24
+    assert {d.status for d in decisions} == {"accepted", "near_duplicate"}
+    result = leakage.check(service.ledger, config)
+    assert result["near_pairs"] > 40 and result["clusters"] == 12
+    assert result["crossing_pairs"] == 0 and result["cluster_split_mismatches"] == 0 and result["passed"]
+    assert leakage.latest(service.ledger)["crossing_pairs"] == 0
+
+
+def test_the_leakage_check_counts_a_pair_that_does_cross(stack, config):
+    service = _service(stack, config)
+    service.handle(_put(stack, "h.jpg", encode(scene(9, (800, 600))), meta()))
+    service.handle(_put(stack, "h2.jpg", encode(scene(9, (800, 600)), quality=50), meta()))
+    records = leakage.dataset_records(service.ledger)
+    assert leakage.evaluate(records, config.near_duplicates)["crossing_pairs"] == 0
+    other = {"train": "test", "val": "train", "test": "train"}
+    tampered = [dict(r, split=other[r["split"]]) if r["status"] == "near_duplicate" else r for r in records]
+    result = leakage.evaluate(tampered, config.near_duplicates)
+    assert result["crossing_pairs"] == 1 and result["cluster_split_mismatches"] == 1 and not result["passed"]
+
+
+def _count_requests(client) -> dict[str, int]:
+    counts: dict[str, int] = {}
+
+    def count(event_name: str, **_: object) -> None:
+        op = event_name.rsplit(".", 1)[-1]
+        counts[op] = counts.get(op, 0) + 1
+
+    client.meta.events.register("before-call.dynamodb.*", count)
+    return counts
+
+
+def test_an_index_lookup_finds_inserted_entries_in_constant_requests(stack, config):
+    from lenslog.domain import neardup as nd
+
+    res = stack.cells["eu"]
+    client = stack.client("dynamodb", "eu")
+    index = NearIndex(client, res.table)
+    cfg = config.near_duplicates
+    radius = nd.radius_for(cfg.max_distance, cfg.bands)
+    rng = random.Random(7)
+    target = nd.Entry("t" * 64, rng.getrandbits(64), split="train")
+    index.insert(target, nd.band_keys(target.phash, cfg.bands))
+    per_lookup = []
+    for size in (50, 500):
+        for i in range(size - (50 if size == 500 else 0)):
+            e = nd.Entry(f"{size}-{i}".ljust(64, "0"), rng.getrandbits(64))
+            index.insert(e, nd.band_keys(e.phash, cfg.bands))
+        counts = _count_requests(client)
+        query = target.phash ^ 0b1000000010000000100000001  # 4 bits away
+        seen = index.lookup(
+            nd.lookup_keys([query, *(rng.getrandbits(64) for _ in range(7))], cfg.bands, radius)
+        )
+        assert target in seen.entries
+        assert (
+            nd.best_match(nd.Query(variants=(query,)), seen.entries, cfg.max_distance, 10).image_id
+            == target.image_id
+        )
+        per_lookup.append(dict(counts))
+    assert per_lookup[0] == per_lookup[1] == {"BatchGetItem": 2}
