@@ -95,19 +95,20 @@ def eu(stack, worker) -> Cell:
 
 @pytest.fixture
 def serialised_dynamodb(monkeypatch):
-    """Real DynamoDB serialises conditional writes on an item; moto's in-memory backend checks the
-    condition and writes without a lock, so two threads can both pass the check. Restore the real
-    semantics (one writer at a time) so that race tests test our code, not moto's."""
+    """Real DynamoDB serialises conditional writes on an item and never lets a read see a
+    transaction half applied; moto's in-memory backend checks a condition and writes without a lock
+    (two threads can both pass the check) and applies a transaction action by action, rolling back
+    on failure (a concurrent read can see writes that are then undone). Restore the real semantics
+    by letting moto answer one request at a time, so that race tests test our code, not moto's."""
     import threading
 
-    from moto.dynamodb.models import DynamoDBBackend
+    from moto.core.botocore_stubber import BotocoreStubber
 
     lock = threading.RLock()
-    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
-        original = getattr(DynamoDBBackend, name)
+    original = BotocoreStubber.__call__
 
-        def locked(self, *args, __original=original, **kwargs):
-            with lock:
-                return __original(self, *args, **kwargs)
+    def serialised(self, *args, **kwargs):
+        with lock:
+            return original(self, *args, **kwargs)
 
-        monkeypatch.setattr(DynamoDBBackend, name, locked)
+    monkeypatch.setattr(BotocoreStubber, "__call__", serialised)

@@ -215,7 +215,10 @@ def snapshot(cell: Cell) -> Snapshot:
         pk, sk = item["PK"]["S"], item["SK"]["S"]
         if "kind" not in item:
             continue
-        items[(pk, sk)] = json.dumps(item, sort_keys=True)
+        # DynamoDB sets (SS) have no order: compare them as sorted lists.
+        items[(pk, sk)] = json.dumps(
+            {k: {"SS": sorted(v["SS"])} if "SS" in v else v for k, v in item.items()}, sort_keys=True
+        )
     objects: dict[str, dict[str, str]] = {}
     for role in ("landing_bucket", "curated_bucket", "quarantine_bucket"):
         bucket = getattr(cell.res, role)

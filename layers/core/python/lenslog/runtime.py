@@ -102,7 +102,13 @@ def erasure_service(settings: Settings) -> Any:
     from lenslog.services.erasure import ErasureService
 
     ingest = ingest_service(settings)
-    return ErasureService(resources=ingest.res, store=ingest.store, ledger=ingest.ledger)
+    return ErasureService(
+        resources=ingest.res,
+        store=ingest.store,
+        ledger=ingest.ledger,
+        near=ingest.near,
+        bands=ingest.config.near_duplicates.bands,
+    )
 
 
 @lru_cache(maxsize=8)

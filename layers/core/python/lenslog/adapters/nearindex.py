@@ -143,3 +143,46 @@ class NearIndex:
                 },
             )
         return len(grouped)
+
+    # erasure ---------------------------------------------------------------------------------------
+    def _entries_of(self, image_id: str, phash: int, bands: int) -> list[tuple[tuple[int, int], str]]:
+        from lenslog.domain.neardup import band_keys
+
+        found = []
+        for key in band_keys(phash, bands):
+            item = self.client.get_item(
+                TableName=self.table,
+                Key={s.PK: {"S": near_pk(*key)}, s.SK: {"S": BAND_SK}},
+                ConsistentRead=True,
+            ).get("Item")
+            for text in (item or {}).get("e", {}).get("SS", []):
+                if Entry.decode(text).image_id == image_id:
+                    found.append((key, text))
+        return found
+
+    def _update(self, key: tuple[int, int], operation: str, text: str) -> None:
+        # ``n`` moves on, so that a lookup racing with this change fails its commit and looks again.
+        expression = "ADD e :e, n :one" if operation == "ADD" else "DELETE e :e ADD n :one"
+        self.client.update_item(
+            TableName=self.table,
+            Key={s.PK: {"S": near_pk(*key)}, s.SK: {"S": BAND_SK}},
+            UpdateExpression=expression,
+            ExpressionAttributeValues={":e": {"SS": [text]}, ":one": {"N": "1"}},
+        )
+
+    def remove(self, image_id: str, phash: int, bands: int) -> int:
+        """Take an image out of the index (erasure); the number of band entries removed."""
+        found = self._entries_of(image_id, phash, bands)
+        for key, text in found:
+            self._update(key, "DELETE", text)
+        return len(found)
+
+    def recluster(self, image_id: str, phash: int, bands: int, cluster_id: str | None) -> int:
+        """Point an indexed image at a new cluster root (its root was erased)."""
+        from dataclasses import replace
+
+        found = self._entries_of(image_id, phash, bands)
+        for key, text in found:
+            self._update(key, "DELETE", text)
+            self._update(key, "ADD", replace(Entry.decode(text), cluster_id=cluster_id).encode())
+        return len(found)

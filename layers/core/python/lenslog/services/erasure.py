@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from lenslog.adapters.dynamo import DynamoLedger, image_pk, origin_pk, pending_pk
+from lenslog.adapters.nearindex import NearIndex
 from lenslog.domain.aggregates import dataset_increments, intake_increments
 from lenslog.domain.models import Decision
 from lenslog.ports import ObjectStore
@@ -88,13 +89,15 @@ class ErasureService:
         store: ObjectStore,
         ledger: DynamoLedger,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        unindex: Callable[[Decision], int] | None = None,
+        near: NearIndex | None = None,
+        bands: int = 8,
     ):
         self.res = resources
         self.store = store
         self.ledger = ledger
         self.clock = clock
-        self.unindex = unindex  # removes an image's near-duplicate index entries; returns how many
+        self.near = near  # the cell's near-duplicate index
+        self.bands = bands
 
     def erase(self, request: ErasureRequest) -> ErasureResult:
         result = ErasureResult(erasure_id=uuid.uuid4().hex, cell=self.res.cell, subject=request.subject)
@@ -125,8 +128,8 @@ class ErasureService:
             self.ledger.delete_item(image_pk(image_id), "IMAGE")
             result.images += 1
             self.ledger.bump(dataset_increments(decision, sign=-1))
-            if self.unindex is not None:
-                result.index_entries += self.unindex(decision)
+            if self.near is not None and decision.hashes and decision.hashes.phash:
+                result.index_entries += self.near.remove(image_id, int(decision.hashes.phash, 16), self.bands)
             if decision.stored:
                 erased_objects.add((decision.stored.bucket, decision.stored.key))
             result.reclustered += self._reroot(image_id, members, images)
@@ -184,6 +187,12 @@ class ErasureService:
         new_root = survivors[0][1]
         for _, image_id in survivors:
             self.ledger.set_cluster(image_id, new_root)
+            record = self.ledger.get_image(image_id)
+            phash = (record or {}).get("hashes", {}).get("phash")
+            if self.near is not None and phash:
+                self.near.recluster(
+                    image_id, int(phash, 16), self.bands, None if image_id == new_root else new_root
+                )
         return len(survivors)
 
     def verify(self, images: set[str], objects: set[tuple[str, str]]) -> list[str]:

@@ -43,11 +43,17 @@ CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "BMP": "image/bmp"}
 ORIGIN_META = "lenslog-origin"
 HOLD_META = "lenslog-hold"
 CURATED_STATUSES = (Status.accepted, Status.near_duplicate)
-NEAR_RETRIES = 8  # lookups again when a band item changed between lookup and commit
+# Look up again when a band item changed between lookup and commit: with k near-identical uploads
+# racing, each round commits one of them, so k rounds settle all; beyond that SQS retries.
+NEAR_RETRIES = 25
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _backoff(attempt: int) -> None:
+    time.sleep(random.uniform(0, min(0.5, 0.01 * 2**attempt)))
 
 
 def user_metadata(metadata: Mapping[str, str]) -> dict[str, str]:
@@ -242,7 +248,7 @@ class IngestService:
             try:
                 return self._commit(decision, inspection, source=source, s3_metadata=s3_metadata, plan=plan)
             except IndexChanged:
-                time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
+                _backoff(attempt)
         raise RuntimeError(f"near-duplicate index kept changing for {ref.key}; the event will be retried")
 
     def _policy_refusals(
@@ -467,7 +473,7 @@ class IngestService:
                 )
                 break
             except IndexChanged:
-                time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
+                _backoff(attempt)
             except AlreadyDecided:
                 return None
         else:
