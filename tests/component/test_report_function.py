@@ -107,3 +107,30 @@ def _context():
     from lenslog.local.worker import LambdaContext
 
     return LambdaContext(function_name="lenslog-eu-audit-report")
+
+
+@pytest.mark.parametrize("code", ["Throttling", "ServiceUnavailable"])
+def test_ses_faults_are_retried_until_the_email_goes(eu, us, stack, code):
+    """A throttling or 5xx answer of SES itself, injected in botocore's request path."""
+    from botocore.exceptions import ClientError
+
+    from lenslog import runtime
+
+    ingest_some(eu, us)
+    service = report_service(stack.settings("eu"), send=True)
+    service.sleep = lambda s: None
+    ses = runtime.client("ses", "eu-central-1", None)
+    faults = {"left": 2}
+
+    def inject(**kwargs):
+        if faults["left"]:
+            faults["left"] -= 1
+            raise ClientError({"Error": {"Code": code, "Message": "injected"}}, "SendRawEmail")
+
+    ses.meta.events.register("before-call.ses.SendRawEmail", inject)
+    try:
+        outcome = service.run(TODAY)
+    finally:
+        ses.meta.events.unregister("before-call.ses.SendRawEmail", inject)
+    assert faults["left"] == 0 and outcome.message_id and outcome.email_error is None
+    assert len(sent_messages("eu-central-1")) == 1

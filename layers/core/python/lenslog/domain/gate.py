@@ -73,20 +73,24 @@ class Inspection:
         return self.quality is not None and "low_information" in self.quality.flags
 
 
+def metadata_of(
+    inp: GateInput, config: Config, exif: ExifFields = NO_EXIF, now: datetime | None = None
+) -> ImageMetadata:
+    """The image's normalised metadata from its input and (when decoded) its EXIF."""
+    inputs = MetadataInputs(
+        key=inp.key,
+        sidecar=inp.sidecar,
+        s3_metadata=inp.s3_metadata,
+        exif=exif,
+        sidecar_error=inp.sidecar_error,
+    )
+    return normalise(inputs, config, now=now)
+
+
 def context_metadata(inp: GateInput, config: Config, now: datetime | None = None) -> ImageMetadata:
     """Metadata from everything but the pixels (sidecar, S3 metadata, registry, key path): enough
     to choose the source's policy before the object is downloaded or decoded."""
-    return normalise(
-        MetadataInputs(
-            key=inp.key,
-            sidecar=inp.sidecar,
-            s3_metadata=inp.s3_metadata,
-            exif=NO_EXIF,
-            sidecar_error=inp.sidecar_error,
-        ),
-        config,
-        now=now,
-    )
+    return metadata_of(inp, config, now=now)
 
 
 def refuse_unread(
@@ -145,18 +149,7 @@ def inspect(inp: GateInput, config: Config, now: datetime | None = None) -> Insp
     result.working = decoded.working
     result.quality = quality.measure(decoded.working, decoded.width, decoded.height, config.quality)
 
-    exif = read_exif(decoded.original)
-    metadata = normalise(
-        MetadataInputs(
-            key=inp.key,
-            sidecar=inp.sidecar,
-            s3_metadata=inp.s3_metadata,
-            exif=exif,
-            sidecar_error=inp.sidecar_error,
-        ),
-        config,
-        now=now,
-    )
+    metadata = metadata_of(inp, config, read_exif(decoded.original), now)
     result.metadata = metadata
     result.policy = policy = config.policy_for(metadata.source_id)
 

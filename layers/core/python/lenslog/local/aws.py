@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import socket
+import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +61,8 @@ class EmbeddedAws:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log lines on the console
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
+        # moto keeps its state per process: an embedded AWS always starts empty.
+        urllib.request.urlopen(urllib.request.Request(self.endpoint_url + "/moto-api/reset", method="POST"))
         return self
 
     def stop(self) -> None:
