@@ -1,15 +1,12 @@
-"""The interfaces the services need from the outside world. The AWS adapters implement them over
-injected boto3 clients; tests run the same adapters against moto."""
+"""The interfaces the services need from object storage, and the ledger's outcomes. The AWS adapters
+implement them over injected boto3 clients; tests run the same adapters against moto."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
-
-from lenslog.domain.aggregates import Increment
-from lenslog.domain.models import Decision
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -78,34 +75,3 @@ class ImageExists(Exception):
 
 class IndexChanged(Exception):
     """A near-duplicate band item changed between the lookup and the commit: look up again."""
-
-
-class Ledger(Protocol):
-    """A cell's records, audit log, pending items and aggregates (one DynamoDB table)."""
-
-    def get_decision(self, bucket: str, key: str, version: str) -> dict[str, Any] | None: ...
-
-    def get_image(self, image_id: str) -> dict[str, Any] | None: ...
-
-    def get_pending(self, bucket: str, key: str) -> dict[str, Any] | None: ...
-
-    def commit(
-        self,
-        *,
-        decision: Decision,
-        increments: Sequence[Increment] = (),
-        claim_image: bool = False,
-        pending: Mapping[str, Any] | None = None,
-        resolve_pending: tuple[str, str] | None = None,
-        retention_days: int | None = None,
-        index_actions: Sequence[Mapping[str, Any]] = (),
-    ) -> None:
-        """Write atomically: the decision (must be new), the image record (must be new, when
-        ``claim_image``), a pending item, the removal of a pending item (must exist), and the
-        counters, and the near-duplicate index actions. Raises AlreadyDecided, ImageExists or
-        IndexChanged when the respective condition fails."""
-        ...
-
-    def annotate_decision(
-        self, bucket: str, key: str, version: str, attributes: Mapping[str, Any]
-    ) -> None: ...

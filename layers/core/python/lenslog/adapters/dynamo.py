@@ -377,17 +377,6 @@ class DynamoLedger:
         for update in self._counter_updates(increments):
             self.client.update_item(**update)
 
-    def annotate_decision(self, bucket: str, key: str, version: str, attributes: Mapping[str, Any]) -> None:
-        names = {f"#a{i}": k for i, k in enumerate(attributes)}
-        values = {f":v{i}": _str(json.dumps(v)) for i, v in enumerate(attributes.values())}
-        self.client.update_item(
-            TableName=self.table,
-            Key={s.PK: _str(decision_pk(bucket, key)), s.SK: _str(decision_sk(version))},
-            UpdateExpression="SET " + ", ".join(f"{n} = :v{i}" for i, n in enumerate(names)),
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
-        )
-
     # aggregates ----------------------------------------------------------------------------------
     def aggregates(self, days: Sequence[str]) -> list[dict[str, Any]]:
         """Every counter of the given days: one query per day, whatever the number of images."""

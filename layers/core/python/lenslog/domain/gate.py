@@ -93,11 +93,9 @@ def context_metadata(inp: GateInput, config: Config, now: datetime | None = None
     return metadata_of(inp, config, now=now)
 
 
-def refuse_unread(
-    inp: GateInput, size: int, config: Config, now: datetime | None = None
-) -> Inspection | None:
-    """The byte-limit check on the size alone (from the S3 event or HEAD), before any download."""
-    meta = context_metadata(inp, config, now)
+def refuse_unread(meta: ImageMetadata, size: int, config: Config) -> Inspection | None:
+    """The byte-limit check on the size alone (from the S3 event or HEAD), before any download;
+    ``meta`` is the image's ``context_metadata``."""
     policy = config.policy_for(meta.source_id)
     refusal = dec.check_size(size, policy.max_bytes)
     if refusal is None or refusal.reason is not Reason.too_large:
@@ -105,9 +103,12 @@ def refuse_unread(
     return Inspection(info=ImageInfo(bytes=size), metadata=meta, policy=policy, refusals=[refusal])
 
 
-def inspect(inp: GateInput, config: Config, now: datetime | None = None) -> Inspection:
+def inspect(
+    inp: GateInput, config: Config, now: datetime | None = None, context: ImageMetadata | None = None
+) -> Inspection:
+    """``context``: the image's ``context_metadata`` when the caller already has it."""
     data = inp.data
-    context = context_metadata(inp, config, now)
+    context = context or context_metadata(inp, config, now)
     policy = config.policy_for(context.source_id)
     info = ImageInfo(bytes=len(data))
     result = Inspection(info=info, metadata=context, policy=policy)

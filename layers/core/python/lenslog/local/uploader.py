@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from lenslog.adapters.dynamo import DynamoLedger
-
-SIDECAR_SUFFIX = ".json"
+from lenslog.services.ingest import SIDECAR_SUFFIX
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,6 @@ from lenslog.settings import CellResources
 SIDECAR_SUFFIX = ".json"
 SIDECAR_MAX_BYTES = 64 * 1024
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "BMP": "bmp"}
-CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "BMP": "image/bmp"}
 # S3 metadata that lenslog itself sets on a relocated copy; never taken as image metadata.
 ORIGIN_META = "lenslog-origin"
 HOLD_META = "lenslog-hold"
@@ -151,19 +150,19 @@ class IngestService:
         )
         now = self.clock()
         origin = head.metadata.get(ORIGIN_META)
+        context = gate.context_metadata(inp, self.config, now)
         if origin is None:
             # Residency first: what belongs to another cell leaves this one before it is decoded.
-            context = gate.context_metadata(inp, self.config, now)
             policy = self.config.policy_for(context.source_id)
             home = residency.resolve(context, self.config, self.res.cell, policy)
             if home.cell not in (None, self.res.cell):
                 return self._relocate(ref, head, sidecar, home.cell, policy)
-        inspection = gate.refuse_unread(inp, head.size, self.config, now)
+        inspection = gate.refuse_unread(context, head.size, self.config)
         if inspection is None:
             data = self.store.get(ref.bucket, ref.key, head.version_id)
             if data is None:
                 return None
-            inspection = gate.inspect(replace(inp, data=data), self.config, now)
+            inspection = gate.inspect(replace(inp, data=data), self.config, now, context)
         home = residency.resolve(inspection.metadata, self.config, self.res.cell, inspection.policy)
         if home.cell not in (None, self.res.cell) and origin is None:
             return self._relocate(ref, head, sidecar, home.cell, inspection.policy)
