@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.bundling import REQUIREMENTS, build_deps_layer, core_layer_tree, tree_size
+from infra.bundling import REQUIREMENTS, build_deps_layer, core_layer_tree, runtime_python, tree_size
 from lenslog.config import load_config
 
 pytestmark = pytest.mark.xdist_group("infra")
@@ -53,7 +53,19 @@ def test_core_layer_carries_the_package_and_the_config_the_functions_load(tmp_pa
         REPO_ROOT / "layers" / "core" / "python" / "lenslog" / "config.py"
     ).read_text()
     assert load_config(packaged / "lenslog.toml") == load_config(config_path)
-    assert not list(packaged.rglob("__pycache__"))
+    # never the build machine's own byte code: only what the runtime's interpreter can load
+    assert all(".cpython-313." in p.name for p in packaged.rglob("*.pyc"))
+
+
+@pytest.mark.skipif(runtime_python() is None, reason="no python3.13 on this machine to compile with")
+def test_core_layer_ships_byte_code_lambda_loads_whatever_the_zip_does_to_timestamps(tmp_path):
+    """Lambda cannot write __pycache__ under /opt: without byte code every cold start compiles."""
+    core_layer_tree(tmp_path, REPO_ROOT / "config" / "lenslog.toml")
+    packaged = tmp_path / "python" / "lenslog"
+    for source in packaged.rglob("*.py"):
+        cached = source.parent / "__pycache__" / f"{source.stem}.cpython-313.pyc"
+        header = cached.read_bytes()[:16]
+        assert int.from_bytes(header[4:8], "little") == 0b01, cached  # hash-based, never checked
 
 
 @pytest.mark.slow
@@ -66,6 +78,8 @@ def test_a_function_and_its_layers_stay_under_200_mb_unzipped(synth, tmp_path):
     for package in ("numpy", "PIL", "pydantic", "pydantic_core", "aws_lambda_powertools"):
         assert (site / package).is_dir(), package
     assert list((site / "pydantic_core").glob(f"*cpython-313-{machine}-linux-gnu.so"))
+    if runtime_python():
+        assert (site / "numpy" / "__pycache__" / "__init__.cpython-313.pyc").is_file()
     for package in ("scipy", "imagehash", "boto3", "botocore"):
         assert not (site / package).exists(), package
     core_layer_tree(tmp_path, REPO_ROOT / "config" / "lenslog.toml")
