@@ -1,10 +1,11 @@
 """Ingest function: an SQS batch of S3 events in, one gate decision per object, partial failures out.
 
-Thin by design: parse, call the idempotent ingest service, log and count the outcome. A record
+Thin by design: parse, call the ingest service, log and count the outcome. The service is
+idempotent on bucket + key + version/etag through the ledger's conditional decision write. A record
 whose processing raises is reported in ``batchItemFailures`` and retried by SQS; after the queue's
 maxReceiveCount it lands in the DLQ, its object still in the landing bucket.
 
-Cold start: importing this module loads nothing heavy. Powertools, pydantic, boto3, numpy and
+Cold start: importing this module loads nothing heavy. Powertools, pydantic, botocore, numpy and
 Pillow are imported by the first invocation, and the X-Ray SDK only where tracing is on (in Lambda
 with tracing enabled); everything is then cached for the life of the container.
 """
@@ -33,20 +34,22 @@ def _observed() -> Any:
     tracer = _tracer()
 
     def record_handler(record: Any) -> list[dict[str, Any]]:
-        ingest = runtime.idempotent_ingest(Settings.from_env())
+        ingest = runtime.ingest_service(Settings.from_env())
         outcomes = []
         for ref in objects_in_message(record.body):
-            decision = ingest(obj={"idempotency_key": ref.idempotency_key, "ref": ref.model_dump()})
+            decision = ingest.handle(ref)
             if decision is None:
                 logger.info("nothing to decide", extra={"bucket": ref.bucket, "key": ref.key})
                 continue
-            logger.info("decided", extra={"bucket": ref.bucket, "key": ref.key, **decision})
-            metrics.add_metric(name=f"decision_{decision['status']}", unit=MetricUnit.Count, value=1)
-            outcomes.append(decision)
+            # The outcome only: ids, hashes and metadata live in the ledger, where an erasure or
+            # a relocation can reach them; a log line would outlive both.
+            outcome = {"status": str(decision.status), "reasons": decision.reasons}
+            logger.info("decided", extra={"bucket": ref.bucket, "key": ref.key, **outcome})
+            metrics.add_metric(name=f"decision_{decision.status}", unit=MetricUnit.Count, value=1)
+            outcomes.append(outcome)
         return outcomes
 
     def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        runtime.idempotent_ingest(Settings.from_env()).idempotency_config.register_lambda_context(context)
         return process_partial_response(
             event=event, record_handler=traced_record, processor=processor, context=context
         )

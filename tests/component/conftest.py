@@ -15,7 +15,6 @@ from lenslog.local.worker import Worker
 def _clear_caches() -> None:
     runtime.client.cache_clear()
     runtime.ingest_service.cache_clear()
-    runtime.idempotent_ingest.cache_clear()
 
 
 @pytest.fixture

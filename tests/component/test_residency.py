@@ -18,16 +18,14 @@ def us(stack, worker) -> Cell:
 
 
 def everything_in(cell: Cell) -> dict[str, list]:
-    """Every object version in every bucket of the cell and every table item but aggregates,
-    idempotency records (a hash of the event key only) and the consent registry."""
+    """Every object version in every bucket of the cell and every table item but aggregates and
+    the consent registry."""
     out: dict[str, list] = {}
     for bucket in (cell.res.landing_bucket, cell.res.curated_bucket, cell.res.quarantine_bucket):
         resp = cell.s3.list_object_versions(Bucket=bucket)
         out[bucket] = [v["Key"] for v in resp.get("Versions", []) + resp.get("DeleteMarkers", [])]
     items = cell.ddb.scan(TableName=cell.res.table)["Items"]
-    out["items"] = [
-        i["PK"]["S"] for i in items if not i["PK"]["S"].startswith(("AGG#", "idempotency#", "CONSENT#"))
-    ]
+    out["items"] = [i["PK"]["S"] for i in items if not i["PK"]["S"].startswith(("AGG#", "CONSENT#"))]
     return out
 
 

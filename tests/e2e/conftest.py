@@ -14,7 +14,6 @@ def local_stack(config):
     """What `lenslog local` runs: a moto server on loopback, the cells, the worker in a thread."""
     runtime.client.cache_clear()
     runtime.ingest_service.cache_clear()
-    runtime.idempotent_ingest.cache_clear()
     with EmbeddedAws() as aws:
         stack = provision(config, aws.endpoint_url)
         stop = threading.Event()
@@ -25,4 +24,3 @@ def local_stack(config):
         thread.join(timeout=10)
     runtime.client.cache_clear()
     runtime.ingest_service.cache_clear()
-    runtime.idempotent_ingest.cache_clear()

@@ -73,5 +73,5 @@ def test_uploads_declared_for_eu_leave_nothing_in_us(local_stack, tmp_path, caps
     us = local_stack.client("dynamodb", "us")
     items = us.scan(TableName=local_stack.cells["us"].table)["Items"]
     kinds = {i["PK"]["S"].split("#")[0] for i in items}
-    assert kinds <= {"AGG", "idempotency"}  # an anonymous count and event-key digests only
+    assert kinds <= {"AGG"}  # an anonymous count only
     assert not any(d["image_id"] in json.dumps(items) for d in decisions)

@@ -29,10 +29,9 @@ META = {"camera-id": "cam-01", "captured-at": "2026-11-18T10:00:00Z"}
 
 
 def clear_runtime_caches() -> None:
-    """Services hold per-run state (the clock, idempotency); boto3 clients do not, and moto
+    """Services hold per-run state (the clock); boto3 clients do not, and moto
     intercepts every client whenever a mock is active, so they are kept: making them is slow."""
     runtime.ingest_service.cache_clear()
-    runtime.idempotent_ingest.cache_clear()
 
 
 @contextmanager

@@ -17,7 +17,7 @@ N = 20
 
 
 def _race(eu, stack, bodies: list[bytes]) -> list[dict]:
-    """Upload every body, then decide them all at once through the idempotent ingest function."""
+    """Upload every body, then decide them all at once through the ingest service."""
     refs, puts = [], []
     for i, body in enumerate(bodies):
         put = eu.put(f"race/{i:02d}.jpg", body, META)
@@ -25,16 +25,11 @@ def _race(eu, stack, bodies: list[bytes]) -> list[dict]:
         refs.append(
             ObjectRef(bucket=eu.res.landing_bucket, key=f"race/{i:02d}.jpg", version_id=put["VersionId"])
         )
-    ingest = runtime.idempotent_ingest(stack.settings("eu"))
+    ingest = runtime.ingest_service(stack.settings("eu"))
     with ThreadPoolExecutor(max_workers=N) as pool:
-        outcomes = list(
-            pool.map(
-                lambda r: ingest(obj={"idempotency_key": r.idempotency_key, "ref": r.model_dump()}), refs
-            )
-        )
+        outcomes = list(pool.map(ingest.handle, refs))
     assert all(o is not None for o in outcomes)
     eu.drain()  # the notifications of the uploads arrive too: replays, they change nothing
-    # The idempotent function answers only the outcome; the decisions themselves are in the log.
     return [eu.decision(key, put) for key, put in puts]
 
 

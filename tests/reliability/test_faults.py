@@ -32,8 +32,7 @@ TRUNCATED = jpeg(203)[:5000]
 SIDECAR = b'{"camera_id": "cam-01", "captured_at": "2026-11-18T09:15:00+01:00"}'
 
 # Every call the ingest function makes for these uploads (an accepted image, an exact duplicate,
-# a rejected one that gets a reason document, an image cured by a late sidecar), and the
-# Powertools idempotency calls around them.
+# a rejected one that gets a reason document, an image cured by a late sidecar).
 PATH_CALLS = [
     ("s3", "HeadObject"),
     ("s3", "GetObject"),
@@ -42,8 +41,6 @@ PATH_CALLS = [
     ("s3", "DeleteObject"),
     ("dynamodb", "GetItem"),
     ("dynamodb", "TransactWriteItems"),
-    ("dynamodb", "PutItem"),
-    ("dynamodb", "UpdateItem"),
 ]
 FAULT_COUNT: list[int] = []
 
@@ -105,18 +102,6 @@ def test_a_failing_call_fails_the_batch_item_which_succeeds_on_retry(
     assert state.items == expected.items
     assert report.orphans == [] and report.pending == []
     FAULT_COUNT.append(fault.injected)
-
-
-def test_a_failure_whose_idempotency_record_cannot_be_released_is_still_retried(
-    config, monkeypatch, fault_free
-):
-    expected, _, _, _ = fault_free
-    state, report, failures, faults = _run(
-        config, monkeypatch, [("s3", "GetObject", "5xx"), ("dynamodb", "DeleteItem", "throttle")]
-    )
-    assert [f.injected for f in faults] == [6, 6] and failures >= 1
-    assert (state.objects, state.items) == (expected.objects, expected.items)
-    assert report.orphans == []
 
 
 def test_a_persistent_fault_sends_the_message_to_the_dlq_with_its_object_in_landing_and_redrive_replays_it(

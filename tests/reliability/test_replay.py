@@ -3,8 +3,7 @@ images: the final state is the one a single clean delivery gives, item for item,
 
 Both runs use the same upload timeline (a late sidecar is uploaded after its image was decided in
 both) and a fixed clock. What legitimately differs between two runs is normalised: S3 version ids
-(random per upload) are replaced by the name of the upload; Powertools' idempotency items (hashed
-keys, wall-clock expiry) are not lenslog's state and are left out.
+(random per upload) are replaced by the name of the upload.
 """
 
 from __future__ import annotations

@@ -36,11 +36,11 @@ def test_only_object_created_events_name_objects():
     assert [r.key for r in objects_in_message(body)] == ["b.jpg"]
 
 
-def test_idempotency_key_uses_version_else_etag():
+def test_an_event_names_the_version_or_else_the_etag_the_decision_is_keyed_on():
     [a] = objects_in_message(json.dumps({"Records": [s3_record("a.jpg")]}))
     [b] = objects_in_message(json.dumps({"Records": [s3_record("a.jpg", version=None)]}))
-    assert a.idempotency_key == "landing/a.jpg@v1"
-    assert b.idempotency_key == "landing/a.jpg@abc123"
+    assert (a.bucket, a.key, a.version_id) == ("landing", "a.jpg", "v1")
+    assert (b.version_id, b.etag) == (None, "abc123")
 
 
 def test_sidecars_are_recognised_by_suffix():

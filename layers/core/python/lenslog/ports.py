@@ -54,6 +54,7 @@ class ObjectStore(Protocol):
         dst_bucket: str,
         dst_key: str,
         src_version: str | None = None,
+        size: int | None = None,
     ) -> None: ...
 
     def delete(self, bucket: str, key: str, version_id: str | None = None) -> None: ...

@@ -4,7 +4,7 @@ cached per container (and per cell, so the local worker can serve several cells 
 from __future__ import annotations
 
 import threading
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from lenslog.config import Config
@@ -15,11 +15,13 @@ _session_lock = threading.Lock()
 
 @lru_cache(maxsize=1)
 def _session() -> Any:
-    """One boto3 session per process: its clients share the loaded endpoint and model data, so
-    the second client of a cold start costs a fraction of the first."""
-    import boto3
+    """One botocore session per process: its clients share the loaded endpoint and model data, so
+    the second client of a cold start costs a fraction of the first. botocore, not boto3: the
+    functions use clients only, and boto3 would import s3transfer (and multiprocessing) for
+    nothing."""
+    import botocore.session
 
-    return boto3.session.Session()
+    return botocore.session.Session()
 
 
 @lru_cache(maxsize=32)
@@ -28,7 +30,9 @@ def client(service: str, region: str, endpoint_url: str | None = None) -> Any:
 
     retries = BotoConfig(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30)
     with _session_lock:  # creating clients from one session is not thread-safe; using them is
-        return _session().client(service, region_name=region, endpoint_url=endpoint_url, config=retries)
+        return _session().create_client(
+            service, region_name=region, endpoint_url=endpoint_url, config=retries
+        )
 
 
 def config_of(settings: Settings) -> Config:
@@ -55,7 +59,7 @@ def ingest_service(settings: Settings) -> Any:
     for cell in config.cells:
         if cell != res.cell:
             peer = resources_of(settings, cell)
-            peers[cell] = Peer(resources=peer, store=store(peer.region))
+            peers[cell] = Peer(resources=peer, open_store=partial(store, peer.region))
     return IngestService(
         config=config,
         resources=res,
@@ -63,39 +67,6 @@ def ingest_service(settings: Settings) -> Any:
         ledger=DynamoLedger(client("dynamodb", res.region, settings.endpoint_url), res.table, res.cell),
         peers=peers,
     )
-
-
-@lru_cache(maxsize=8)
-def idempotent_ingest(settings: Settings) -> Any:
-    """The ingest service's ``handle`` behind Powertools idempotency, keyed on
-    bucket + key + version/etag and stored in the cell's own table."""
-    from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
-        IdempotencyConfig,
-        idempotent_function,
-    )
-
-    from lenslog.domain.models import ObjectRef
-
-    res = resources_of(settings)
-    persistence = DynamoDBPersistenceLayer(
-        table_name=res.table,
-        key_attr="PK",
-        sort_key_attr="SK",
-        boto3_client=client("dynamodb", res.region, settings.endpoint_url),
-    )
-    service = ingest_service(settings)
-    config = IdempotencyConfig(event_key_jmespath="idempotency_key", expires_after_seconds=24 * 3600)
-
-    @idempotent_function(data_keyword_argument="obj", persistence_store=persistence, config=config)
-    def ingest_object(obj: dict[str, Any]) -> dict[str, Any] | None:
-        # The idempotency record keeps this return value: only the outcome, never ids, hashes or
-        # metadata, which live in the audit log and must go with an erasure or a relocation.
-        decision = service.handle(ObjectRef.model_validate(obj["ref"]))
-        return {"status": str(decision.status), "reasons": decision.reasons} if decision else None
-
-    ingest_object.idempotency_config = config  # type: ignore[attr-defined]
-    return ingest_object
 
 
 def erasure_service(settings: Settings) -> Any:

@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 from lenslog.ports import ListedObject, ObjectHead
 
 _MISSING = {"404", "NoSuchKey", "NotFound", "NoSuchVersion"}
+COPY_OBJECT_MAX_BYTES = 5 * 1024**3  # S3 CopyObject copies up to 5 GiB in one request
 
 
 def _missing(exc: ClientError) -> bool:
@@ -77,13 +78,22 @@ class S3ObjectStore:
         dst_bucket: str,
         dst_key: str,
         src_version: str | None = None,
+        size: int | None = None,
     ) -> None:
-        """Server-side copy keeping content type and user metadata; the managed transfer switches
-        to a multipart copy for objects above 5 GB (an oversized upload still reaches quarantine)."""
+        """Server-side copy keeping content type and user metadata: one CopyObject when the size
+        is known and within CopyObject's 5 GiB limit; otherwise s3transfer's managed copy, which
+        asks for the size and goes multipart above the limit (an oversized upload still reaches
+        quarantine)."""
         source: dict[str, str] = {"Bucket": src_bucket, "Key": src_key}
         if src_version:
             source["VersionId"] = src_version
-        self.client.copy(source, dst_bucket, dst_key)
+        if size is not None and size <= COPY_OBJECT_MAX_BYTES:
+            self.client.copy_object(CopySource=source, Bucket=dst_bucket, Key=dst_key)
+            return
+        from s3transfer.manager import TransferManager
+
+        with TransferManager(self.client) as transfers:
+            transfers.copy(source, dst_bucket, dst_key).result()
 
     def delete(self, bucket: str, key: str, version_id: str | None = None) -> None:
         kwargs: dict[str, Any] = {"Bucket": bucket, "Key": key}

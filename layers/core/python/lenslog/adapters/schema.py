@@ -18,7 +18,6 @@ Items (PK / SK):
 - GSI5 = images by near-duplicate cluster, sparse: only images whose ``cluster_id`` is not their own
   id (members, not roots) carry ``GSI5PK = CLUSTER#<cluster_id>``; a cluster is its root's record
   plus one query.
-- Powertools idempotency items: ``PK = idempotency#<function>``, ``SK = <hash>``.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 An SQS message body is an S3 notification: ``{"Records": [...]}``, or ``{"Event": "s3:TestEvent"}``
 when the notification is first configured (skipped). Keys arrive URL-encoded with ``+`` for spaces.
 Only ``ObjectCreated:*`` events name objects to ingest; a multipart upload may yield two events
-for one object, which the idempotency key (bucket + key + version/etag) makes harmless.
+for one object, which the ledger's conditional decision on bucket + key + version/etag makes
+harmless.
 """
 
 from __future__ import annotations

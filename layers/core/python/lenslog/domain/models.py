@@ -186,10 +186,6 @@ class ObjectRef(BaseModel):
     sequencer: str | None = None
 
     @property
-    def idempotency_key(self) -> str:
-        return f"{self.bucket}/{self.key}@{self.version_id or self.etag or ''}"
-
-    @property
     def is_sidecar(self) -> bool:
         return self.key.lower().endswith(".json")
 

@@ -11,13 +11,13 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from lenslog.local.aws import LOCAL_VISIBILITY_TIMEOUT, LocalStack
+from lenslog.local.aws import LocalStack
+from lenslog.local.context import LambdaContext
 
 REPO_ROOT = Path(__file__).resolve().parents[5]
 
@@ -32,24 +32,6 @@ def load_function(name: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-@dataclass
-class LambdaContext:
-    """The attributes of Lambda's context object that Powertools reads."""
-
-    function_name: str = "lenslog-ingest-local"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 1024
-    invoked_function_arn: str = "arn:aws:lambda:local:000000000000:function:lenslog-ingest-local"
-    aws_request_id: str = ""
-    # Lambda's timeout must stay below the queue's visibility timeout; Powertools idempotency uses
-    # the remaining time as the in-progress expiry, so a retried record is not refused as "in
-    # progress" forever when its first attempt died half-way.
-    remaining_ms: int = LOCAL_VISIBILITY_TIMEOUT * 1000 // 2
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
 
 
 _ENV_LOCK = threading.Lock()

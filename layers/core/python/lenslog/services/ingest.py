@@ -70,10 +70,15 @@ def quarantine_key(reason: str, version: str, key: str) -> str:
 
 @dataclass(frozen=True)
 class Peer:
-    """Another cell, as far as relocation needs it: its landing bucket, through its own region."""
+    """Another cell, as far as relocation needs it: its landing bucket, through its own region.
+    The store is opened when first needed: only a misrouted upload needs it."""
 
     resources: CellResources
-    store: ObjectStore
+    open_store: Callable[[], ObjectStore]
+
+    @property
+    def store(self) -> ObjectStore:
+        return self.open_store()
 
 
 @dataclass(frozen=True)
@@ -337,7 +342,7 @@ class IngestService:
         primary = decision.reasons[0] if decision.reasons else "refused"
         qkey = quarantine_key(primary, version_of(decision), decision.key)
         days = self._retention(decision, "quarantine")
-        decision.stored = self._copy_to(source, self.res.quarantine_bucket, qkey, days)
+        decision.stored = self._copy_to(source, decision, self.res.quarantine_bucket, qkey, days)
         self.store.put(
             self.res.quarantine_bucket,
             qkey + ".reason.json",
@@ -370,7 +375,7 @@ class IngestService:
         original = self.ledger.get_image(decision.image_id)
         if original is None:
             dest = curated_key(decision.image_id, decision.image.format)
-            decision.stored = self._copy_to(source, self.res.curated_bucket, dest, days)
+            decision.stored = self._copy_to(source, decision, self.res.curated_bucket, dest, days)
             try:
                 self.ledger.commit(
                     decision=decision,
@@ -396,9 +401,9 @@ class IngestService:
         return retention.days_for(self.config, self.res.cell, decision.metadata.source_id, role)
 
     def _copy_to(
-        self, source: tuple[str, str, str | None], bucket: str, key: str, days: int | None
+        self, source: tuple[str, str, str | None], decision: Decision, bucket: str, key: str, days: int | None
     ) -> StoredAt:
-        self.store.copy(source[0], source[1], bucket, key, source[2])
+        self.store.copy(source[0], source[1], bucket, key, source[2], size=decision.image.bytes)
         if days:
             self.store.tag(bucket, key, {retention.RETENTION_TAG: retention.tag_value(days)})
         return StoredAt(bucket=bucket, key=key, region=self.res.region)
