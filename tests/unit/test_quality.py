@@ -1,7 +1,9 @@
+import numpy as np
+import pytest
 from PIL import Image
 
 from lenslog.config import QualityThresholds
-from lenslog.domain.quality import measure
+from lenslog.domain.quality import histogram_percentiles, measure
 from tests.images import blurred, scene
 
 T = QualityThresholds()
@@ -58,3 +60,18 @@ def test_metrics_are_reported_with_the_size_they_were_measured_on():
     q = measure(scene(8, (512, 384)), 4096, 3072, T)
     assert q.measured_on == "512x384"
     assert 0 <= q.brightness <= 255 and q.entropy > 5
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_percentiles_from_the_histogram_equal_numpy_linear_percentiles(seed):
+    rng = np.random.default_rng(seed)
+    normal = rng.normal(40 + 30 * seed, 25 + 5 * seed, size=997 + seed * 331)
+    values = np.clip(normal, 0, 255).astype(np.uint8)
+    hist = np.bincount(values, minlength=256)
+    ours = histogram_percentiles(hist, (0.05, 0.5, 0.95))
+    assert ours == pytest.approx(list(np.percentile(values, (5, 50, 95))), abs=1e-9)
+
+
+def test_a_single_pixel_has_its_own_value_at_every_percentile():
+    hist = np.bincount(np.array([77], dtype=np.uint8), minlength=256)
+    assert histogram_percentiles(hist, (0.05, 0.95)) == [77.0, 77.0]

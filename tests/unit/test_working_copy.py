@@ -1,11 +1,9 @@
 import io
 
-import numpy as np
 import pytest
 from PIL import Image
 
 from lenslog.domain.decode import WORKING_SIDE, decode, draft_request, thumbnail_size
-from lenslog.domain.quality import _percentiles
 from tests.images import encode, scene
 
 SIZES = [(6000, 4000), (4000, 6000), (3648, 2736), (8000, 1500), (1500, 8000), (640, 480), (513, 100), (1, 1)]
@@ -37,10 +35,3 @@ def test_a_large_photo_gets_a_working_copy_of_exactly_the_working_side():
         encode(scene(3, (4000, 3000)), "JPEG"), formats=("JPEG",), max_pixels=10**9, min_width=1, min_height=1
     )
     assert d.working.size == (512, 384) and (d.width, d.height) == (4000, 3000)
-
-
-@pytest.mark.parametrize("seed", range(5))
-def test_percentiles_equal_numpy_linear_percentiles(seed):
-    values = np.random.default_rng(seed).normal(100, 40, size=1000 + seed * 37).astype(np.float32)
-    ours = _percentiles(values.copy(), (0.05, 0.95))
-    assert ours == pytest.approx(list(np.percentile(values, (5, 95))), abs=1e-4)

@@ -29,7 +29,7 @@ from lenslog.domain.models import (
 )
 
 if TYPE_CHECKING:
-    from PIL import Image
+    import numpy as np
 
 NO_EXIF = ExifFields(
     make=None,
@@ -62,7 +62,9 @@ class Inspection:
     quality: Quality | None = None
     hashes: Hashes | None = None
     refusals: list[Refusal] = field(default_factory=list)
-    working: Image.Image | None = None  # the reduced working copy, for near-duplicate variants
+    # the pHash's 8x8 DCT block, from which the near-duplicate index derives the hashes of the
+    # image's flips and rotations without another thumbnail and transform
+    phash_block: np.ndarray | None = None
 
     @property
     def phash(self) -> int | None:
@@ -147,14 +149,15 @@ def inspect(
         decoded.height,
         decoded.mode,
     )
-    result.working = decoded.working
-    result.quality = quality.measure(decoded.working, decoded.width, decoded.height, config.quality)
+    grey = decoded.working.convert("L")  # one luma plane for the quality figures and the pHash
+    result.quality = quality.measure(decoded.working, decoded.width, decoded.height, config.quality, grey)
 
     metadata = metadata_of(inp, config, read_exif(decoded.original), now)
     result.metadata = metadata
     result.policy = policy = config.policy_for(metadata.source_id)
 
-    result.hashes.phash = hashing.hex_of(hashing.phash(decoded.working))
+    result.phash_block = hashing.dct_lowfreq(grey)
+    result.hashes.phash = hashing.hex_of(hashing.bits_of(result.phash_block))
     result.hashes.phash_algorithm = hashing.PHASH_ALGORITHM
 
     _check_required(result, metadata)

@@ -54,10 +54,7 @@ def bits_of(block: np.ndarray) -> int:
     import numpy as np
 
     flat = (block > np.median(block)).ravel()
-    value = 0
-    for bit in flat:
-        value = (value << 1) | int(bit)
-    return value
+    return int.from_bytes(np.packbits(flat).tobytes(), "big")  # packbits: most significant first
 
 
 def phash(image: Image.Image) -> int:

@@ -1,6 +1,8 @@
 """Quality metrics and flags, measured on the gate's reduced working copy (longest side 512).
 
-All metrics use the 0..255 grey scale (ITU-R 601 luma):
+All grey metrics use the 8-bit ITU-R 601 luma plane, Pillow's ``convert("L")``: the very grey the
+pHash is computed from, and the plane the usual variance-of-Laplacian blur measure (OpenCV,
+CleanVision) is defined on:
 
 - brightness: mean, 5th and 95th percentiles; contrast: standard deviation;
 - sharpness: variance of the 4-neighbour Laplacian (low = blurry);
@@ -8,8 +10,10 @@ All metrics use the 0..255 grey scale (ITU-R 601 luma):
 - colourfulness: mean of the largest pairwise channel difference (near 0 = greyscale);
 - noise: Immerkaer's fast estimate of the Gaussian noise sigma.
 
-Flags are facts, not verdicts: a source's policy decides which of them reject. A low-information
-frame is not also called blurry (a blank wall has no edges to be sharp).
+Brightness, contrast, percentiles and entropy all come from one 256-bin histogram, exactly; the
+Laplacian and the noise kernel run in 16-bit integers, summed exactly. Flags are facts,
+not verdicts: a source's policy decides which of them reject. A low-information frame is not also
+called blurry (a blank wall has no edges to be sharp).
 """
 
 from __future__ import annotations
@@ -25,44 +29,59 @@ if TYPE_CHECKING:
     from PIL import Image
 
 
-def measure(working: Image.Image, width: int, height: int, thresholds: QualityThresholds) -> Quality:
+def plane(image: Image.Image, band: str = "L") -> np.ndarray:
+    """One 8-bit band of an image as a read-only (height, width) array, without the slow
+    interleaved copy ``np.asarray`` of an RGB image makes."""
     import numpy as np
 
-    # Every figure is a handful of whole-array passes over the 512 px copy (~0.2 M pixels), in
-    # float32, with no temporary larger than one grey plane: this runs once per uploaded image.
-    rgb = np.asarray(working)
-    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
-    grey = r * np.float32(0.299)
-    grey += g * np.float32(0.587)
-    grey += b * np.float32(0.114)
+    w, h = image.size
+    return np.frombuffer(image.tobytes("raw", band), dtype=np.uint8).reshape(h, w)
 
-    mean = float(grey.mean())
-    p05, p95 = _percentiles(grey.ravel(), (0.05, 0.95))
-    contrast = float(grey.std())
 
-    lap = grey[1:-1, :-2] + grey[1:-1, 2:]
-    lap += grey[:-2, 1:-1]
-    lap += grey[2:, 1:-1]
-    lap -= 4.0 * grey[1:-1, 1:-1]
-    sharpness = float(lap.var()) if lap.size else 0.0
+def measure(
+    working: Image.Image,
+    width: int,
+    height: int,
+    thresholds: QualityThresholds,
+    grey: Image.Image | None = None,
+) -> Quality:
+    """``grey``: the working copy's ``convert("L")``, when the caller has it already."""
+    import numpy as np
 
-    hist = np.bincount(grey.astype(np.uint8).ravel(), minlength=256).astype(np.float64)
-    p = hist[hist > 0] / hist.sum()
+    grey = grey if grey is not None else working.convert("L")
+    luma = plane(grey)
+    h, w = luma.shape
+    n = luma.size
+
+    hist = np.array(grey.histogram(), dtype=np.int64)
+    levels = np.arange(256, dtype=np.float64)
+    mean = float(hist @ levels) / n
+    contrast = math.sqrt(max(0.0, float(hist @ (levels - mean) ** 2) / n))
+    p05, p95 = histogram_percentiles(hist, (0.05, 0.95))
+    p = hist[hist > 0] / n
     entropy = float(-(p * np.log2(p)).sum())
 
+    g = luma.astype(np.int16)
+    lap = g[1:-1, :-2] + g[1:-1, 2:]
+    lap += g[:-2, 1:-1]
+    lap += g[2:, 1:-1]
+    lap -= 4 * g[1:-1, 1:-1]
+    sharpness = _variance(lap)
+
+    r, gr, b = (plane(working, band) for band in "RGB")
     # the largest pairwise channel difference is max(r, g, b) - min(r, g, b): exact in uint8
-    chroma = np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)
+    chroma = np.maximum(np.maximum(r, gr), b) - np.minimum(np.minimum(r, gr), b)
     colourfulness = float(chroma.mean())
 
-    h, w = grey.shape
     if h > 2 and w > 2:
         # Immerkaer (1996): convolve with [[1,-2,1],[-2,4,-2],[1,-2,1]], which is [1,-2,1] along
-        # the rows then along the columns
-        rows = grey[:, :-2] + grey[:, 2:]
-        rows -= 2 * grey[:, 1:-1]
-        m = rows[:-2] + rows[2:]
-        m -= 2 * rows[1:-1]
-        noise = float(np.abs(m).sum(dtype=np.float64) * math.sqrt(math.pi / 2) / (6.0 * (w - 2) * (h - 2)))
+        # the rows then along the columns (|values| <= 4 * 255 * 4: 16 bits suffice)
+        rows = g[:, :-2] + g[:, 2:]
+        rows -= 2 * g[:, 1:-1]
+        k = rows[:-2] + rows[2:]
+        k -= 2 * rows[1:-1]
+        total = int(np.abs(k).sum(dtype=np.int64))
+        noise = total * math.sqrt(math.pi / 2) / (6.0 * (w - 2) * (h - 2))
     else:
         noise = 0.0
 
@@ -83,23 +102,31 @@ def measure(working: Image.Image, width: int, height: int, thresholds: QualityTh
     return quality
 
 
-def _percentiles(values: np.ndarray, quantiles: tuple[float, ...]) -> list[float]:
-    """``np.percentile(values, q)`` (linear interpolation) for a few increasing quantiles, by one
-    single-pivot partition each: numpy's multi-pivot partition is several times slower here."""
+def _variance(values: np.ndarray) -> float:
+    """Population variance of small integers from their sums, exact in float64 (below 2**53)."""
     import numpy as np
 
-    n = values.size
-    rest, offset, out = values, 0, []
+    flat = values.astype(np.float64).ravel()
+    n = flat.size
+    if n == 0:
+        return 0.0
+    s1 = float(flat.sum())
+    return (float(flat @ flat) - s1 * s1 / n) / n
+
+
+def histogram_percentiles(hist: np.ndarray, quantiles: tuple[float, ...]) -> list[float]:
+    """``np.percentile(values, 100 * q)`` (linear interpolation) of the values a 256-bin histogram
+    counts, without sorting them."""
+    import numpy as np
+
+    cumulative = np.cumsum(hist)
+    n = int(cumulative[-1])
+    out = []
     for q in quantiles:
         pos = q * (n - 1)
         lo = int(pos)
-        part = np.partition(rest, lo - offset)
-        a = float(part[lo - offset])
-        upper = part[lo - offset + 1 :]
-        b = float(upper.min()) if upper.size else a
-        t = pos - lo
-        out.append(a + (b - a) * t if t < 0.5 else b - (b - a) * (1 - t))
-        rest, offset = part[lo - offset :], lo
+        a, b = np.searchsorted(cumulative, [lo, min(lo + 1, n - 1)], side="right")
+        out.append(float(a) + (float(b) - float(a)) * (pos - lo))
     return out
 
 

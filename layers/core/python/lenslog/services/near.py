@@ -38,7 +38,7 @@ def apply_near_duplicates(
 ) -> NearPlan | None:
     """Match an accepted image against the index; returns the entry to index with the commit, or
     None when nothing is indexed (refused, held, low-information or undecodable images)."""
-    if decision.status is not Status.accepted or not decision.image_id or inspection.working is None:
+    if decision.status is not Status.accepted or not decision.image_id or inspection.phash_block is None:
         return None
     if decision.hashes is None:
         return None
@@ -46,7 +46,7 @@ def apply_near_duplicates(
     flags = tuple(decision.quality.flags) if decision.quality else ()
     md = decision.metadata
     query = neardup.Query(
-        variants=neardup.variant_hashes(inspection.working),
+        variants=neardup.dihedral_hashes(inspection.phash_block),
         camera_id=md.camera_id,
         captured_at=neardup.epoch_of(md.captured_at),
         flags=flags,
