@@ -165,17 +165,34 @@ class DynamoLedger:
         )
         return resp.get("Item")
 
-    def get_decision(self, bucket: str, key: str, version: str) -> dict[str, Any] | None:
-        """The latest decision on this object version (its re-evaluation, if any), as a dict; for
-        an object relocated here from another cell, the decision on its relocated copy."""
-        for sk in (decision_sk(version, True), decision_sk(version)):
-            item = self._get(decision_pk(bucket, key), sk)
-            if item:
-                doc: dict[str, Any] = json.loads(item["doc"]["S"])
+    def get_decision(
+        self, bucket: str, key: str, version: str, follow_origin: bool = True
+    ) -> dict[str, Any] | None:
+        """The latest decision on this object version (its re-evaluation, if any), as a dict, in
+        one strongly consistent query of the object's partition; with ``follow_origin``, for an
+        object relocated here from another cell, the decision on its relocated copy (one read
+        more: the ingest of a landing object never needs it)."""
+        latest, first = decision_sk(version, True), decision_sk(version)
+        resp = self.client.query(
+            TableName=self.table,
+            KeyConditionExpression="#pk = :pk AND #sk BETWEEN :first AND :latest",
+            ExpressionAttributeNames={"#pk": s.PK, "#sk": s.SK},
+            ExpressionAttributeValues={
+                ":pk": _str(decision_pk(bucket, key)),
+                ":first": _str(first),
+                ":latest": _str(latest),
+            },
+            ConsistentRead=True,
+        )
+        found = {item[s.SK]["S"]: item for item in resp.get("Items", [])}
+        for sk in (latest, first):  # the range may hold other versions that share the prefix
+            if sk in found:
+                doc: dict[str, Any] = json.loads(found[sk]["doc"]["S"])
                 return doc
-        pointer = self._get(origin_pk(f"{bucket}/{key}@{version}"), "ORIGIN")
-        if pointer:
-            return self.get_decision(pointer["bucket"]["S"], pointer["key"]["S"], pointer["version"]["S"])
+        if follow_origin:
+            pointer = self._get(origin_pk(f"{bucket}/{key}@{version}"), "ORIGIN")
+            if pointer:
+                return self.get_decision(pointer["bucket"]["S"], pointer["key"]["S"], pointer["version"]["S"])
         return None
 
     def get_consent(self, consent_id: str) -> ConsentRecord | None:
