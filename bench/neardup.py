@@ -266,7 +266,7 @@ def main() -> int:
         )
         print(f"originals decided: {Counter(d['status'] for d in orig_decisions if d)}")
         print()
-        print(f"DynamoDB requests per image ({images} images, handler + idempotency + index):")
+        print(f"DynamoDB requests per image ({images} images, handler + index):")
         for op, n in sorted(counts.items()):
             first = ops_originals.get(op, 0) / len(photos)
             print(f"  {op:<20} {n / images:6.2f}   (originals only: {first:.2f})")

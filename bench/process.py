@@ -28,7 +28,7 @@ def _child(args: list[str], env: dict[str, str] | None = None) -> dict[str, Any]
     out = subprocess.run(
         [sys.executable, "-m", "bench.process", *args],
         cwd=ROOT,
-        env={**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)},
+        env=_environment({**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)}),
         capture_output=True,
         text=True,
         check=True,
@@ -38,38 +38,50 @@ def _child(args: list[str], env: dict[str, str] | None = None) -> dict[str, Any]
     return result
 
 
+def _environment(env: dict[str, str]) -> dict[str, str]:
+    """An empty value unsets a variable (Python reads PYTHONDONTWRITEBYTECODE="" as unset too,
+    but not every tool does)."""
+    return {k: v for k, v in env.items() if v != ""}
+
+
 # --- cold start ---------------------------------------------------------------------------------
 
 
-def _variants(n: int) -> list[bytes]:
-    """n distinct 12 MP camera JPEGs (the same photo with a different mark), same cost each."""
-    import io
-
-    from PIL import Image, ImageDraw
-
+def _photos(n: int, start: int = 0) -> list[bytes]:
+    """n distinct 12 MP camera JPEGs (different scenes, so none is a near duplicate of another
+    and every one takes the path of a new image), cached under ``bench/.cache/coldstart``."""
     from bench.images import camera_exif
 
-    base = Image.open(CACHE / "photo-12mp.jpg").convert("RGB")
+    folder = CACHE.parent / "coldstart"
+    folder.mkdir(parents=True, exist_ok=True)
     out = []
-    for i in range(n):
-        img = base.copy()
-        ImageDraw.Draw(img).rectangle([40 * i, 40, 40 * i + 30, 70], fill=(255, 0, i))
-        buf = io.BytesIO()
-        img.save(buf, "JPEG", quality=90, exif=camera_exif(100 + i))
-        out.append(buf.getvalue())
+    for seed in range(1000 + start, 1000 + start + n):
+        path = folder / f"photo-12mp-{seed}.jpg"
+        if not path.is_file():
+            photo(seed, (4000, 3000)).save(path, "JPEG", quality=90, exif=camera_exif(seed))
+        out.append(path.read_bytes())
     return out
 
 
-def cold_start(warm: int = 5) -> dict[str, Any]:
+def cold_start(runs: int = 5, warm: int = 5) -> dict[str, Any]:
+    """Median over ``runs`` fresh processes, each: import the handler, then the first image and
+    ``warm`` more. Byte code as the layers ship it (compiled for the runtime by the bundler): a
+    prefix cache filled by one unmeasured run first. One more run without any byte code shows
+    what a layer without it would cost."""
     import logging
+    import statistics
+    from collections import Counter
 
+    from bench.scale import lean_moto_transactions
+    from lenslog.adapters.dynamo import DynamoLedger
     from lenslog.config import load_config
     from lenslog.local.aws import EmbeddedAws, provision
     from lenslog.local.worker import sqs_event
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     config = load_config()
-    with EmbeddedAws() as aws:
+    pycache = CACHE.parent / "pycache"
+    with lean_moto_transactions(), EmbeddedAws() as aws, tempfile.TemporaryDirectory() as empty:
         stack = provision(config, aws.endpoint_url, prefix="bench")
         cell = "eu"
         res = stack.cells[cell]
@@ -77,31 +89,57 @@ def cold_start(warm: int = 5) -> dict[str, Any]:
         url = stack.queue_urls[cell]
         sqs.purge_queue(QueueUrl=url)
         time.sleep(0.2)
-        for i, body in enumerate(_variants(warm + 1)):
-            s3.put_object(Bucket=res.landing_bucket, Key=f"cam-01/2026-03-02/frame-{i}.jpg", Body=body)
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        events = []
-        while len(events) < warm + 1:
-            msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, WaitTimeSeconds=1).get(
-                "Messages", []
-            )
-            for m in msgs:
-                if "TestEvent" not in m["Body"]:
-                    events.append(sqs_event([m], arn, res.region))
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-            json.dump(events, f)
+
+        uploaded: list[tuple[str, str]] = []
+
+        def events(run: int) -> list[dict[str, Any]]:
+            bodies = _photos(warm + 1, start=run * (warm + 1))
+            for i, body in enumerate(bodies):
+                key = f"cam-01/2026-03-02/run{run}-{i}.jpg"
+                put = s3.put_object(Bucket=res.landing_bucket, Key=key, Body=body)
+                uploaded.append((key, put["VersionId"]))
+            out: list[dict[str, Any]] = []
+            while len(out) < len(bodies):
+                msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+                for m in msgs.get("Messages", []):
+                    if "TestEvent" not in m["Body"]:
+                        out.append(sqs_event([m], arn, res.region))
+                    sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+            return out
+
         env = {
             **stack.settings(cell).to_env(),
             "POWERTOOLS_METRICS_DISABLED": "true",
             "POWERTOOLS_LOG_LEVEL": "WARNING",
         }
-        try:
-            result = _child(["coldstart", f.name], env)
-        finally:
-            os.unlink(f.name)
-    result["first_vs_warm"] = result["first_ms"] / result["warm_ms"]
+        shipped = {**env, "PYTHONPYCACHEPREFIX": str(pycache), "PYTHONDONTWRITEBYTECODE": ""}
+        source_only = {**env, "PYTHONPYCACHEPREFIX": empty, "PYTHONDONTWRITEBYTECODE": "1"}
+        _run_child(events(0), shipped)  # fills the byte-code cache; not measured
+        measured = [_run_child(events(run), shipped) for run in range(1, runs + 1)]
+        without = _run_child(events(runs + 1), source_only)
+        ledger = DynamoLedger(stack.client("dynamodb", cell), res.table, cell)
+        decided = [ledger.get_decision(res.landing_bucket, key, version) for key, version in uploaded]
+        statuses = Counter((d or {}).get("status") for d in decided)
+    # a fair comparison: the first image and the warm ones all take the path of a new image
+    assert statuses == {"accepted": len(uploaded)}, statuses
+    result: dict[str, Any] = {
+        key: statistics.median(r[key] for r in measured) for key in ("import_ms", "first_ms", "warm_ms")
+    }
+    result["first_vs_warm"] = statistics.median(r["first_ms"] / r["warm_ms"] for r in measured)
+    result["modules_at_import"] = measured[0]["modules_at_import"]
+    result["runs"] = measured
+    result["without_bytecode"] = without
     return result
+
+
+def _run_child(events: list[dict[str, Any]], env: dict[str, str]) -> dict[str, Any]:
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(events, f)
+    try:
+        return _child(["coldstart", f.name], env)
+    finally:
+        os.unlink(f.name)
 
 
 def _coldstart_child(events_path: str) -> dict[str, Any]:
@@ -116,7 +154,9 @@ def _coldstart_child(events_path: str) -> dict[str, Any]:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     import_ms = (time.perf_counter() - start) * 1000
-    from lenslog.local.worker import LambdaContext
+    heavy = ("numpy", "PIL", "botocore", "pydantic", "aws_lambda_powertools", "aws_xray_sdk")
+    at_import = sorted(m for m in heavy if m in sys.modules)
+    from lenslog.local.context import LambdaContext  # standard library only
 
     events = json.loads(Path(events_path).read_text())
     times = []
@@ -129,11 +169,7 @@ def _coldstart_child(events_path: str) -> dict[str, Any]:
         "import_ms": import_ms,
         "first_ms": times[0],
         "warm_ms": statistics.median(times[1:]),
-        "modules_at_import": sorted(
-            m
-            for m in ("numpy", "PIL", "boto3", "pydantic", "aws_lambda_powertools", "aws_xray_sdk")
-            if m in sys.modules
-        ),
+        "modules_at_import": at_import,
     }
 
 

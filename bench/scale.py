@@ -2,9 +2,9 @@
 of a report (aggregate items read) against days and images, and the local pipeline's rate.
 
 Requests are counted with a botocore ``before-call.dynamodb`` hook on the very client the ingest
-function uses, so the figure is every request of the real handler (idempotency records, the
-decision, the transactional commit, and any near-duplicate index lookups once they exist), not
-an estimate. The corpus is pre-populated with direct batch writes of real record items.
+function uses, so the figure is every request of the real handler (the decision lookups, the
+near-duplicate index lookups and the transactional commit), not an estimate. The corpus is
+pre-populated with direct batch writes of real record items.
 """
 
 from __future__ import annotations
@@ -131,7 +131,6 @@ def requests_per_image(corpus_sizes: tuple[int, ...], images: int = 10, log: Any
         with mock_aws(), lean_moto_transactions():
             runtime.client.cache_clear()
             runtime.ingest_service.cache_clear()
-            runtime.idempotent_ingest.cache_clear()
             runtime._session.cache_clear()
             stack = provision(config, endpoint_url=None, prefix="bench")
             res = stack.cells["eu"]
