@@ -90,22 +90,22 @@ def test_low_information_frames_are_never_matched_and_say_so(eu):
     assert eu.items("NEAR#") == []  # and they are not indexed
 
 
-def test_only_committed_images_are_indexed(eu):
+def test_only_committed_images_are_indexed(eu, config):
     put = eu.put("tiny.jpg", encode(scene(5, (100, 100))), meta())
     eu.drain()
     assert eu.decision("tiny.jpg", put)["status"] == "rejected"
     assert eu.items("NEAR#") == []
     upload(eu, "e.jpg", scene(5, (800, 600)))
-    assert len(eu.items("NEAR#")) == 8  # one item per band
+    assert len(eu.items("NEAR#")) == config.near_duplicates.bands  # one item per band
 
 
-def test_an_exact_duplicate_is_not_indexed_twice(eu):
+def test_an_exact_duplicate_is_not_indexed_twice(eu, config):
     body = encode(scene(6, (800, 600)))
     eu.put("f1.jpg", body, meta())
     eu.put("f2.jpg", body, meta())
     eu.drain()
     counts = [int(i["n"]["N"]) for i in eu.items("NEAR#")]
-    assert counts == [1] * 8
+    assert counts == [1] * config.near_duplicates.bands
 
 
 def _service(stack, config, cell="eu") -> IngestService:
@@ -243,13 +243,19 @@ def _count_requests(client) -> dict[str, int]:
     return counts
 
 
-def test_an_index_lookup_finds_inserted_entries_in_constant_requests(stack, config):
+@pytest.mark.parametrize(
+    ("bands", "batches"), [(8, 2), (4, 6)], ids=["8 bands of 8 bits", "4 bands of 16 bits"]
+)
+def test_an_index_lookup_finds_inserted_entries_in_constant_requests(stack, config, bands, batches):
+    """Both layouts the config allows for a 10-bit threshold (docs/near-duplicates.md, sizing):
+    8-bit bands read 2 batches of keys, 16-bit bands 6 (548 keys for the image within 2 bits per
+    band, 28 for its flips and rotations); neither grows with the corpus."""
     from lenslog.domain import neardup as nd
 
     res = stack.cells["eu"]
     client = stack.client("dynamodb", "eu")
     index = NearIndex(client, res.table)
-    cfg = config.near_duplicates
+    cfg = config.near_duplicates.model_copy(update={"bands": bands})
     radius = nd.radius_for(cfg.max_distance, cfg.bands)
     rng = random.Random(7)
     target = nd.Entry("t" * 64, rng.getrandbits(64), split="train")
@@ -270,4 +276,4 @@ def test_an_index_lookup_finds_inserted_entries_in_constant_requests(stack, conf
             == target.image_id
         )
         per_lookup.append(dict(counts))
-    assert per_lookup[0] == per_lookup[1] == {"BatchGetItem": 2}
+    assert per_lookup[0] == per_lookup[1] == {"BatchGetItem": batches}
