@@ -36,6 +36,25 @@ def test_an_accepted_image_is_curated_by_content_id_recorded_and_gone_from_landi
     assert eu.s3.get_object(Bucket=eu.res.curated_bucket, Key=d["stored"]["key"])["Body"].read() == body
 
 
+def test_an_oversized_sidecar_quarantines_its_image_without_being_read_whole(eu):
+    huge = b'{"camera_id": "cam-01", "pad": "' + b"x" * 300_000 + b'"}'
+    eu.put("depot/huge.jpg.json", huge)
+    put = eu.put("depot/huge.jpg", jpeg(3, (800, 600)))
+    sidecar_reads: list[str] = []  # the service's client: the stack's clients are shared
+
+    def on_get(params: dict, **_: object) -> None:
+        if params["url_path"].endswith(".json"):
+            sidecar_reads.append(params["headers"].get("Range", "whole object"))
+
+    eu.s3.meta.events.register("before-call.s3.GetObject", on_get)
+    eu.drain()
+
+    d = eu.decision("depot/huge.jpg", put)
+    assert d["status"] == "quarantined" and "metadata_invalid" in d["reasons"]
+    assert f"sidecar is {len(huge)} bytes > 65536" in " ".join(d["reason_details"])
+    assert sidecar_reads and set(sidecar_reads) == {"bytes=0-65535"}
+
+
 def test_metadata_from_s3_user_metadata_is_used_and_attributed(eu):
     put = eu.put("plain.jpg", jpeg(2), {"camera-id": "cam-02", "captured-at": "2026-11-19T22:30:00Z"})
     eu.drain()

@@ -56,3 +56,24 @@ def test_a_copy_of_unknown_or_oversized_size_goes_through_the_managed_transfer(s
     # the managed transfer asks for the size itself, then copies in one part or many
     assert calls["HeadObject"] == 1
     assert store.client.get_object(Bucket="dst", Key="b.jpg")["Body"].read() == BODY
+
+
+def test_a_prefix_is_one_ranged_get_that_never_reads_past_its_limit(store):
+    version = store.client.put_object(Bucket="src", Key="big.json", Body=b"{" * 200_000)["VersionId"]
+    calls = _calls(store)
+    ranges: list[str] = []
+    store.client.meta.events.register(
+        "before-call.s3.GetObject", lambda params, **_: ranges.append(params["headers"].get("Range", ""))
+    )
+    found = store.get_prefix("src", "big.json", 65_536)
+    assert (len(found.data), found.size, found.version_id) == (65_536, 200_000, version)
+    assert calls == Counter({"GetObject": 1}) and ranges == ["bytes=0-65535"]
+
+
+def test_a_prefix_of_a_small_an_empty_and_a_missing_object(store):
+    store.client.put_object(Bucket="src", Key="small.json", Body=b"{}")
+    store.client.put_object(Bucket="src", Key="empty.json", Body=b"")
+    small, empty = store.get_prefix("src", "small.json", 100), store.get_prefix("src", "empty.json", 100)
+    assert (small.data, small.size) == (b"{}", 2)
+    assert (empty.data, empty.size) == (b"", 0)
+    assert store.get_prefix("src", "missing.json", 100) is None

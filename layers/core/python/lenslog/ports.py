@@ -19,6 +19,15 @@ class ObjectHead:
 
 
 @dataclass(frozen=True)
+class ObjectPrefix:
+    """The first bytes of an object (no more than were asked for), its whole size and version."""
+
+    data: bytes
+    size: int
+    version_id: str | None
+
+
+@dataclass(frozen=True)
 class ListedObject:
     """One object (or object version) as a bucket listing shows it."""
 
@@ -37,6 +46,8 @@ class ObjectStore(Protocol):
     def head(self, bucket: str, key: str, version_id: str | None = None) -> ObjectHead | None: ...
 
     def get(self, bucket: str, key: str, version_id: str | None = None) -> bytes | None: ...
+
+    def get_prefix(self, bucket: str, key: str, max_bytes: int) -> ObjectPrefix | None: ...
 
     def put(
         self,

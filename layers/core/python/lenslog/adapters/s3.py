@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from lenslog.ports import ListedObject, ObjectHead
+from lenslog.ports import ListedObject, ObjectHead, ObjectPrefix
 
 _MISSING = {"404", "NoSuchKey", "NotFound", "NoSuchVersion"}
 COPY_OBJECT_MAX_BYTES = 5 * 1024**3  # S3 CopyObject copies up to 5 GiB in one request
@@ -58,6 +58,22 @@ class S3ObjectStore:
             raise
         body: bytes = resp["Body"].read()
         return body
+
+    def get_prefix(self, bucket: str, key: str, max_bytes: int) -> ObjectPrefix | None:
+        """The latest version's first ``max_bytes`` bytes, its size and version in one ranged GET:
+        never more than ``max_bytes`` read, whatever an uploader put there."""
+        try:
+            resp = self.client.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{max_bytes - 1}")
+        except ClientError as exc:
+            if _missing(exc):
+                return None
+            if exc.response.get("Error", {}).get("Code") == "InvalidRange":  # empty: no byte 0
+                head = self.head(bucket, key)
+                return ObjectPrefix(b"", head.size, head.version_id) if head else None
+            raise
+        whole = str(resp.get("ContentRange") or "")  # "bytes 0-65535/1234567"
+        size = int(whole.rsplit("/", 1)[1]) if "/" in whole else int(resp["ContentLength"])
+        return ObjectPrefix(data=resp["Body"].read(), size=size, version_id=resp.get("VersionId"))
 
     def put(
         self,

@@ -92,9 +92,11 @@ class Sidecar:
         return self.content is not None or self.error is not None
 
 
-def parse_sidecar(body: bytes) -> Sidecar:
-    if len(body) > SIDECAR_MAX_BYTES:
-        return Sidecar(error=f"sidecar is {len(body)} bytes > {SIDECAR_MAX_BYTES}")
+def parse_sidecar(body: bytes, size: int | None = None) -> Sidecar:
+    """``size``: the object's whole size when ``body`` is only its first bytes."""
+    size = len(body) if size is None else size
+    if size > SIDECAR_MAX_BYTES:
+        return Sidecar(error=f"sidecar is {size} bytes > {SIDECAR_MAX_BYTES}")
     try:
         content = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -410,14 +412,10 @@ class IngestService:
 
     # sidecars --------------------------------------------------------------------------------------
     def _read_sidecar(self, bucket: str, image_key: str) -> Sidecar:
-        key = image_key + SIDECAR_SUFFIX
-        head = self.store.head(bucket, key)
-        if head is None:
+        found = self.store.get_prefix(bucket, image_key + SIDECAR_SUFFIX, SIDECAR_MAX_BYTES)
+        if found is None:
             return Sidecar()
-        body = self.store.get(bucket, key, head.version_id)
-        if body is None:
-            return Sidecar()
-        return replace(parse_sidecar(body), version=head.version_id)
+        return replace(parse_sidecar(found.data, found.size), version=found.version_id)
 
     def _on_sidecar(self, ref: ObjectRef) -> Decision | None:
         image_key = ref.key[: -len(SIDECAR_SUFFIX)]
