@@ -34,9 +34,9 @@ def test_the_latest_decision_on_a_version_is_one_query_and_never_another_version
     calls: Counter[str] = Counter()
     ddb.meta.events.register("before-call.dynamodb", lambda model, **_: calls.update([model.name]))
 
-    assert ledger.get_decision("landing", "cam-01/a.jpg", "v1", follow_origin=False)["status"] == "accepted"
-    assert ledger.get_decision("landing", "cam-01/a.jpg", "v1!", follow_origin=False)["status"] == "rejected"
-    assert ledger.get_decision("landing", "cam-01/a.jpg", "v2", follow_origin=False) is None
+    assert ledger.latest_decision("landing", "cam-01/a.jpg", "v1")["status"] == "accepted"
+    assert ledger.latest_decision("landing", "cam-01/a.jpg", "v1!")["status"] == "rejected"
+    assert ledger.latest_decision("landing", "cam-01/a.jpg", "v2") is None
     assert calls == Counter({"Query": 3})
     assert ledger.get_decision("landing", "cam-01/a.jpg", "v2") is None  # and the origin pointer
     assert calls == Counter({"Query": 4, "GetItem": 1})

@@ -165,13 +165,9 @@ class DynamoLedger:
         )
         return resp.get("Item")
 
-    def get_decision(
-        self, bucket: str, key: str, version: str, follow_origin: bool = True
-    ) -> dict[str, Any] | None:
+    def latest_decision(self, bucket: str, key: str, version: str) -> dict[str, Any] | None:
         """The latest decision on this object version (its re-evaluation, if any), as a dict, in
-        one strongly consistent query of the object's partition; with ``follow_origin``, for an
-        object relocated here from another cell, the decision on its relocated copy (one read
-        more: the ingest of a landing object never needs it)."""
+        one strongly consistent query of the object's partition."""
         latest, first = decision_sk(version, True), decision_sk(version)
         resp = self.client.query(
             TableName=self.table,
@@ -189,10 +185,17 @@ class DynamoLedger:
             if sk in found:
                 doc: dict[str, Any] = json.loads(found[sk]["doc"]["S"])
                 return doc
-        if follow_origin:
-            pointer = self._get(origin_pk(f"{bucket}/{key}@{version}"), "ORIGIN")
-            if pointer:
-                return self.get_decision(pointer["bucket"]["S"], pointer["key"]["S"], pointer["version"]["S"])
+        return None
+
+    def get_decision(self, bucket: str, key: str, version: str) -> dict[str, Any] | None:
+        """``latest_decision``, or for an object relocated here from another cell, the decision on
+        its relocated copy (one read more; the ingest of a landing object never needs it)."""
+        decision = self.latest_decision(bucket, key, version)
+        if decision is not None:
+            return decision
+        pointer = self._get(origin_pk(f"{bucket}/{key}@{version}"), "ORIGIN")
+        if pointer:
+            return self.latest_decision(pointer["bucket"]["S"], pointer["key"]["S"], pointer["version"]["S"])
         return None
 
     def get_consent(self, consent_id: str) -> ConsentRecord | None:

@@ -138,7 +138,7 @@ class IngestService:
         version = (ref.version_id or (head.version_id if head else None)) or (
             ref.etag or (head.etag if head else None) or "unversioned"
         )
-        prior = self.ledger.get_decision(ref.bucket, ref.key, version, follow_origin=False)
+        prior = self.ledger.latest_decision(ref.bucket, ref.key, version)
         if prior is not None:
             # A replay: the decision is committed, so only the landing clean-up may be missing.
             if head is not None and version in (head.version_id, head.etag):
@@ -178,7 +178,7 @@ class IngestService:
                 ref, inspection, home, now, (ref.bucket, ref.key, head.version_id), head.metadata
             )
         except AlreadyDecided:
-            prior = self.ledger.get_decision(ref.bucket, ref.key, version, follow_origin=False)
+            prior = self.ledger.latest_decision(ref.bucket, ref.key, version)
             return Decision.model_validate(prior) if prior else None
         if sidecar.present:
             self._delete_landing(ref.bucket, ref.key + SIDECAR_SUFFIX, sidecar.version)
