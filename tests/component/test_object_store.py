@@ -77,3 +77,14 @@ def test_a_prefix_of_a_small_an_empty_and_a_missing_object(store):
     assert (small.data, small.size) == (b"{}", 2)
     assert (empty.data, empty.size) == (b"", 0)
     assert store.get_prefix("src", "missing.json", 100) is None
+
+
+@pytest.mark.parametrize("size", [len(BODY), None], ids=["size known", "size unknown"])
+def test_a_copy_can_replace_metadata_and_content_type(store, size):
+    store.client.put_object(
+        Bucket="src", Key="a.jpg", Body=BODY, ContentType="image/jpeg", Metadata={"camera-id": "cam-01"}
+    )
+    marks = {"camera-id": "cam-01", "lenslog-origin": "src/a.jpg@v1"}
+    store.copy("src", "a.jpg", "dst", "moved.jpg", size=size, metadata=marks, content_type="image/x-test")
+    moved = store.client.head_object(Bucket="dst", Key="moved.jpg")
+    assert moved["Metadata"] == marks and moved["ContentType"] == "image/x-test"

@@ -66,6 +66,8 @@ class ObjectStore(Protocol):
         dst_key: str,
         src_version: str | None = None,
         size: int | None = None,
+        metadata: Mapping[str, str] | None = None,
+        content_type: str | None = None,
     ) -> None: ...
 
     def delete(self, bucket: str, key: str, version_id: str | None = None) -> None: ...

@@ -95,21 +95,31 @@ class S3ObjectStore:
         dst_key: str,
         src_version: str | None = None,
         size: int | None = None,
+        metadata: Mapping[str, str] | None = None,
+        content_type: str | None = None,
     ) -> None:
-        """Server-side copy keeping content type and user metadata: one CopyObject when the size
-        is known and within CopyObject's 5 GiB limit; otherwise s3transfer's managed copy, which
-        asks for the size and goes multipart above the limit (an oversized upload still reaches
-        quarantine)."""
+        """Server-side copy, also across regions (this client's region receives it), keeping
+        content type and user metadata unless ``metadata`` replaces both: one CopyObject when the
+        size is known and within CopyObject's 5 GiB limit; otherwise s3transfer's managed copy,
+        which asks for the size and goes multipart above the limit (an oversized upload still
+        reaches quarantine). The bytes never pass through this process."""
         source: dict[str, str] = {"Bucket": src_bucket, "Key": src_key}
         if src_version:
             source["VersionId"] = src_version
+        extra: dict[str, Any] = {}
+        if metadata is not None:
+            extra = {
+                "MetadataDirective": "REPLACE",
+                "Metadata": dict(metadata),
+                "ContentType": content_type or "application/octet-stream",
+            }
         if size is not None and size <= COPY_OBJECT_MAX_BYTES:
-            self.client.copy_object(CopySource=source, Bucket=dst_bucket, Key=dst_key)
+            self.client.copy_object(CopySource=source, Bucket=dst_bucket, Key=dst_key, **extra)
             return
         from s3transfer.manager import TransferManager
 
         with TransferManager(self.client) as transfers:
-            transfers.copy(source, dst_bucket, dst_key).result()
+            transfers.copy(source, dst_bucket, dst_key, extra_args=extra).result()
 
     def delete(self, bucket: str, key: str, version_id: str | None = None) -> None:
         kwargs: dict[str, Any] = {"Bucket": bucket, "Key": key}
