@@ -201,7 +201,7 @@ def main() -> int:
         originals = []
         for i, (_name, _, raw) in enumerate(photos):
             originals.append(upload(f"orig/{i:03d}.jpg", raw, i, t0 + timedelta(hours=7 * i)))
-        worker.drain(timeout=3600)
+        worker.drain(stall=600)
         orig_decisions = [ledger.get_decision(res.landing_bucket, o["key"], o["version"]) for o in originals]
         images = len(photos)
         before = sum(counts.values())
@@ -220,7 +220,7 @@ def main() -> int:
                         upload(f"copy/{edit}/{i:03d}.{'png' if edit == 'png' else 'jpg'}", body, i, when),
                     )
                 )
-        worker.drain(timeout=3600)
+        worker.drain(stall=600)
         images += len(copies)
         del before
 

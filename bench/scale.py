@@ -239,7 +239,7 @@ def local_pipeline(uploads: int = 1000, log: Any = print) -> dict[str, Any]:
         uploaded = time.perf_counter() - start
         log(f"  pipeline: {uploads} uploaded in {uploaded:.0f} s, draining")
         with contextlib.redirect_stdout(io.StringIO()):  # Powertools' metrics lines
-            worker.drain(timeout=3600)
+            worker.drain(stall=600)
         total = time.perf_counter() - start
         curated = sum(
             page.get("KeyCount", 0)

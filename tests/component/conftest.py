@@ -56,7 +56,7 @@ class Cell:
         return self.put(image_key + ".json", json.dumps(content).encode())
 
     def drain(self) -> None:
-        self.worker.drain(timeout=60)
+        self.worker.drain(stall=60)
 
     def keys(self, bucket: str) -> list[str]:
         resp = self.s3.list_objects_v2(Bucket=bucket)

@@ -81,7 +81,7 @@ def test_a_presigned_upload_lands_passes_the_gate_and_is_found_by_camera(local):
     image = jpeg(7, (640, 480))
     status, _ = http("PUT", ticket["url"], image, ticket["headers"])
     assert status == 200
-    worker.drain(timeout=60)
+    worker.drain(stall=60)
 
     status, body = http("GET", api.url + "/images?camera_id=cam-02&from=2026-11-19&to=2026-11-19")
     items = json.loads(body)["items"]

@@ -14,14 +14,24 @@ from typing import Any
 from lenslog.config import Config, ConfigError, load_config
 
 
+class UsageError(ValueError):
+    """A user's mistake on the command line: printed as one line, exit code 2."""
+
+
 def _meta(pairs: Sequence[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise SystemExit(f"--meta expects k=v, got {pair!r}")
+        if not sep or not key.strip():
+            raise UsageError(f"--meta expects KEY=VALUE, got {pair!r}")
         out[key.strip().lower()] = value
     return out
+
+
+def _cell(config: Config, cell: str) -> str:
+    if cell not in config.cells:
+        raise UsageError(f"--cell: unknown cell {cell!r} (configured: {', '.join(config.cells)})")
+    return cell
 
 
 def _ledgers(config: Config, endpoint_url: str | None, prefix: str) -> dict[str, Any]:
@@ -52,25 +62,22 @@ def _write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
 # demo ------------------------------------------------------------------------------------------------
 def cmd_demo(args: argparse.Namespace) -> int:
     from lenslog.local.aws import EmbeddedAws, provision
-    from lenslog.local.uploader import await_decisions, files_to_upload, put_file, summary_table
+    from lenslog.local.uploader import DecisionWatcher, collect, files_to_upload, put_file, summary_table
     from lenslog.local.worker import Worker
 
     config = load_config(args.config)
+    meta = _meta(args.meta)
+    plan: list[tuple[Path, str, str, dict[str, str], str | None, bool]]
+    if args.images:
+        cell = _cell(config, args.cell)
+        plan = [(path, key, cell, meta, None, False) for path, key in files_to_upload([Path(args.images)])]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    meta = _meta(args.meta)
     with EmbeddedAws() as aws, tempfile.TemporaryDirectory(prefix="lenslog-demo-") as tmp:
         stack = provision(config, aws.endpoint_url)
         worker = Worker(stack)
         worker.drain()  # the s3:TestEvent of each new notification configuration
-        uploaded = []
-        plan: list[tuple[Path, str, str, dict[str, str], str | None, bool]]
-        if args.images:
-            plan = [
-                (path, key, args.cell, meta, None, False)
-                for path, key in files_to_upload([Path(args.images)])
-            ]
-        else:
+        if not args.images:
             from lenslog.local.samples import generate_samples
 
             plan = [
@@ -78,15 +85,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 for u in generate_samples(Path(tmp))
             ]
         print(f"embedded AWS at {aws.endpoint_url}; uploading {len(plan)} objects", file=sys.stderr)
+        watcher = DecisionWatcher(_ledgers(config, aws.endpoint_url, stack.prefix))
+        uploaded = []
         for path, key, cell, metadata, ctype, wait_before in plan:
             if wait_before:
                 worker.drain()
             res = stack.cells[cell]
-            s3 = stack.client("s3", cell)
-            uploaded.append(put_file(s3, cell, res.landing_bucket, path, key, metadata, ctype))
+            u = put_file(stack.client("s3", cell), cell, res.landing_bucket, path, key, metadata, ctype)
+            uploaded.append(u)
+            watcher.add(u)
             worker.poll_once(cell)
         worker.drain()
-        decisions = await_decisions(_ledgers(config, aws.endpoint_url, stack.prefix), uploaded, timeout=30)
+        if not collect(watcher, stall_seconds=30):
+            raise RuntimeError(f"{len(watcher.pending)} uploads were never decided")
+        decisions = [watcher.decided[u] for u in uploaded if not u.is_sidecar]
         _write_jsonl(out / "decisions.jsonl", decisions)
         report_paths = _write_report(stack.settings(config.home_cell), out)
     print(summary_table(decisions))
@@ -132,77 +144,133 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 # local -----------------------------------------------------------------------------------------------
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def cmd_local(args: argparse.Namespace) -> int:
+    """Start every part it announces (S3 and the other services, the worker, the API) or none."""
+    from lenslog.local.api import serve_api
     from lenslog.local.aws import EmbeddedAws, provision
-    from lenslog.local.worker import Worker
+    from lenslog.local.worker import Worker, load_function
 
     config = load_config(args.config)
+    for name, port in (("--port", args.port), ("--api-port", args.api_port)):
+        if not _port_free(port):
+            raise UsageError(f"{name} {port}: the port is in use on 127.0.0.1 (choose another)")
+    # Everything the worker and the API import is imported here, in one thread, before either
+    # starts: a module imported by two threads at once can come up half-initialised.
+    handler = load_function("ingest").handler
     aws = EmbeddedAws(args.port).start()
-    stack = provision(config, aws.endpoint_url)
     stop = threading.Event()
-    worker = Worker(stack)
-    thread = threading.Thread(target=worker.run_forever, args=(stop.is_set,), daemon=True)
-    thread.start()
-    print(f"S3 endpoint: {aws.endpoint_url}")
-    for cell, res in stack.cells.items():
-        print(f"  cell {cell} ({res.region}): landing bucket s3://{res.landing_bucket}")
     api = None
     try:
-        from lenslog.local.api import serve_api
-
-        api = serve_api(stack, port=args.api_port)
+        stack = provision(config, aws.endpoint_url)
+        worker = Worker(stack, handler)
+        try:
+            api = serve_api(stack, port=args.api_port)
+        except Exception as exc:  # the API is announced: without it lenslog local does not run
+            print(
+                f"lenslog local: the audit API could not start on port {args.api_port}: {exc}",
+                file=sys.stderr,
+            )
+            return 1
+        thread = threading.Thread(target=worker.run_forever, args=(stop.is_set,), daemon=True, name="worker")
+        thread.start()
+        print(f"S3 endpoint: {aws.endpoint_url}")
+        for cell, res in stack.cells.items():
+            print(f"  cell {cell} ({res.region}): landing bucket s3://{res.landing_bucket}")
         print(f"API: {api.url}")
-    except ImportError:
-        pass
-    print("upload with: lenslog ingest PATH --endpoint-url " + aws.endpoint_url, flush=True)
-    try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
+        print("upload with: lenslog ingest PATH --endpoint-url " + aws.endpoint_url, flush=True)
+        try:
+            while thread.is_alive():
+                stop.wait(1.0)
+            print("lenslog local: the ingest worker stopped", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            return 0
+        finally:
+            stop.set()
+            thread.join(timeout=5)
     finally:
-        stop.set()
-        thread.join(timeout=5)
         if api is not None:
             api.shutdown()
         aws.stop()
-    return 0
 
 
 # ingest ----------------------------------------------------------------------------------------------
 def cmd_ingest(args: argparse.Namespace) -> int:
     from lenslog.local.aws import use_local_credentials
-    from lenslog.local.uploader import await_decisions, files_to_upload, put_file, summary_table
+    from lenslog.local.ingest_view import IngestView
+    from lenslog.local.uploader import DecisionWatcher, collect, files_to_upload, outcome, upload_all
     from lenslog.runtime import client
     from lenslog.settings import cell_resources
 
     config = load_config(args.config)
-    if args.cell not in config.cells:
-        raise SystemExit(f"--cell: unknown cell {args.cell!r} (configured: {', '.join(config.cells)})")
+    cell = _cell(config, args.cell)
+    meta = _meta(args.meta)
+    plan = files_to_upload(Path(p) for p in args.paths)
     if _is_loopback(args.endpoint_url):
         use_local_credentials()
-    res = cell_resources(config, args.cell, args.prefix)
+    res = cell_resources(config, cell, args.prefix)
     s3 = client("s3", res.region, args.endpoint_url)
-    meta = _meta(args.meta)
-    uploaded = [
-        put_file(s3, args.cell, res.landing_bucket, path, key, meta)
-        for path, key in files_to_upload(Path(p) for p in args.paths)
-    ]
-    decisions = await_decisions(
-        _ledgers(config, args.endpoint_url, args.prefix),
-        uploaded,
-        timeout=args.timeout,
-        progress=not args.json and sys.stderr.isatty(),
-    )
-    if args.json:
-        for d in decisions:
-            print(json.dumps(d, sort_keys=True, ensure_ascii=False))
-    else:
-        for d in decisions:
-            reasons = ",".join(d.get("reasons", []))
-            print(f"{d['status']:<15} {d['key']}  {reasons}".rstrip())
-        print()
-        print(summary_table(decisions))
-    return 0
+    s3.head_bucket(Bucket=res.landing_bucket)  # unreachable endpoint or missing cell: fail before uploading
+    watcher = DecisionWatcher(_ledgers(config, args.endpoint_url, args.prefix))
+    images = sum(not key.lower().endswith(".json") for _, key in plan)
+    view = IngestView(total=images, json_lines=args.json)
+    uploads: list[Any] = []
+    state: dict[str, Any] = {"uploading": True, "error": None}
+
+    def on_uploaded(u: Any) -> None:
+        uploads.append(u)
+        watcher.add(u)
+        if not u.is_sidecar:
+            view.uploaded()
+
+    def upload() -> None:
+        try:
+            upload_all(
+                s3, cell, res.landing_bucket, plan, meta, workers=args.workers, on_uploaded=on_uploaded
+            )
+        except BaseException as exc:  # reported by the main thread
+            state["error"] = exc
+        finally:
+            state["uploading"] = False
+
+    with view:
+        thread = threading.Thread(target=upload, daemon=True, name="uploads")
+        thread.start()
+        try:
+            finished = collect(
+                watcher,
+                stall_seconds=args.stall_timeout,
+                uploading=lambda: bool(state["uploading"]),
+                uploaded=lambda: len(uploads),
+                on_decision=view.decision,
+            )
+        except KeyboardInterrupt:
+            view.close()
+            result = outcome(watcher, uploads, False)
+            print(
+                f"interrupted: {len(uploads)} objects uploaded, {len(result.decisions)} images decided, "
+                f"{len(result.pending)} uploaded but not yet decided (the gate still decides them; "
+                "see lenslog verify)",
+                file=sys.stderr,
+            )
+            return 130
+    thread.join()
+    if state["error"] is not None:
+        raise state["error"]
+    result = outcome(watcher, uploads, finished)
+    view.summary(result)
+    return 0 if finished else 1
 
 
 # erasure ---------------------------------------------------------------------------------------------
@@ -213,9 +281,8 @@ def _cells_settings(args: argparse.Namespace, config: Config) -> list[Any]:
     if _is_loopback(args.endpoint_url):
         use_local_credentials()
     cells = args.cell or list(config.cells)
-    unknown = [c for c in cells if c not in config.cells]
-    if unknown:
-        raise SystemExit(f"--cell: unknown cell(s) {', '.join(unknown)}")
+    for c in cells:
+        _cell(config, c)
     return [
         Settings(cell=c, prefix=args.prefix, endpoint_url=args.endpoint_url, config_path=args.config)
         for c in cells
@@ -274,6 +341,7 @@ def _remote(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lenslog", description=__doc__)
     parser.add_argument("--config", help="configuration file (default: config/lenslog.toml)")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="ingest a sample set on an embedded AWS and write the outputs")
@@ -296,8 +364,16 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--cell", default="eu", help="landing cell (default: eu)")
     ingest.add_argument("--meta", action="append", default=[], metavar="K=V", help="S3 user metadata")
     ingest.add_argument("--prefix", default="lenslog", help="resource name prefix")
-    ingest.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for decisions")
-    ingest.add_argument("--json", action="store_true", help="print each decision as a JSON line")
+    ingest.add_argument(
+        "--stall-timeout",
+        "--timeout",
+        dest="stall_timeout",
+        type=float,
+        default=120.0,
+        help="give up after this many seconds without a new upload or decision (default: 120)",
+    )
+    ingest.add_argument("--workers", type=int, default=8, help="parallel uploads (default: 8)")
+    ingest.add_argument("--json", action="store_true", help="stream each decision as a JSON line")
     ingest.set_defaults(func=cmd_ingest)
 
     report = sub.add_parser("report", help="build, store and email the audit report now")
@@ -330,12 +406,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(exc: BaseException) -> str | None:
+    """The line a user's mistake deserves, or None for a fault of lenslog's own."""
+    from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
+
+    from lenslog.local.uploader import InputError
+
+    if isinstance(exc, ConfigError | UsageError | InputError):
+        return str(exc)
+    if isinstance(exc, EndpointConnectionError):
+        url = exc.kwargs.get("endpoint_url")
+        return f"cannot reach {url}: is lenslog local running there? (--endpoint-url)"
+    if isinstance(exc, NoCredentialsError):
+        return "no AWS credentials: configure a profile or pass --endpoint-url of lenslog local"
+    if isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in ("404", "NoSuchBucket"):
+        return (
+            f"no such bucket at this endpoint ({exc.operation_name}): "
+            "is this the right --endpoint-url, --cell and --prefix?"
+        )
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     try:
         return int(args.func(args))
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        line = _one_line(exc)
+        if line is None or args.debug:
+            raise
+        print(f"lenslog {args.command}: {line}", file=sys.stderr)
         return 2
 
 

@@ -11,11 +11,9 @@ from lenslog.config import load_config
 
 
 def _cells(config: Any, only: str | None) -> list[str]:
-    if only is None:
-        return list(config.cells)
-    if only not in config.cells:
-        raise SystemExit(f"--cell: unknown cell {only!r} (configured: {', '.join(config.cells)})")
-    return [only]
+    from lenslog.cli import _cell
+
+    return list(config.cells) if only is None else [_cell(config, only)]
 
 
 def _local_credentials_if_loopback(endpoint_url: str | None) -> None:

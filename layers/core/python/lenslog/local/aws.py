@@ -57,6 +57,9 @@ class EmbeddedAws:
     def start(self) -> EmbeddedAws:
         from moto.server import ThreadedMotoServer
 
+        from lenslog.local import emulator
+
+        emulator.install()  # transactions that cost what they touch, not the whole table
         use_local_credentials()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log lines on the console
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)

@@ -1,17 +1,34 @@
-"""Uploading as a camera would, and waiting for the gate's decisions on what was uploaded."""
+"""Uploading as a camera fleet would, and collecting the gate's decisions as they land.
+
+Uploads run in a bounded pool (sidecars first, so each is there when its image is decided). The
+decisions are collected by a :class:`DecisionWatcher`: every round it probes a bounded window of
+the uploads still pending (the oldest ones, where decisions land first, plus a slice that rotates
+through the rest), so a round costs the same whether 10 or 10,000 uploads are pending. There is
+no overall deadline: the wait ends when every image is decided, or after a stall (no new upload
+and no new decision for ``stall_seconds``), and then says what is still pending.
+"""
 
 from __future__ import annotations
 
 import mimetypes
-import sys
+import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lenslog.adapters.dynamo import DynamoLedger
 from lenslog.services.ingest import SIDECAR_SUFFIX
+
+UPLOAD_WORKERS = 8
+PROBE_WINDOW = 64  # decision lookups per round, whatever the number pending
+
+
+class InputError(ValueError):
+    """A mistake in what the user asked for (a missing path, a malformed option): one line."""
 
 
 @dataclass(frozen=True)
@@ -26,6 +43,10 @@ class Uploaded:
     @property
     def is_sidecar(self) -> bool:
         return self.key.lower().endswith(SIDECAR_SUFFIX)
+
+    @property
+    def version(self) -> str:
+        return self.version_id or self.etag or "unversioned"
 
 
 def put_file(
@@ -62,58 +83,183 @@ def files_to_upload(paths: Iterable[Path]) -> list[tuple[Path, str]]:
         elif p.is_file():
             out.append((p, p.name))
         else:
-            raise FileNotFoundError(p)
+            raise InputError(f"no such file or folder: {p}")
+    if not out:
+        raise InputError(f"nothing to upload in {', '.join(str(p) for p in paths)}")
     return sorted(out, key=lambda fk: (not fk[1].lower().endswith(SIDECAR_SUFFIX), fk[1]))
 
 
-def await_decisions(
-    ledgers: Mapping[str, DynamoLedger],
-    uploaded: Sequence[Uploaded],
+def upload_all(
+    s3: Any,
+    cell: str,
+    bucket: str,
+    plan: Sequence[tuple[Path, str]],
+    metadata: Mapping[str, str] | None = None,
     *,
-    timeout: float = 120.0,
-    progress: bool = False,
-) -> list[dict[str, Any]]:
-    """The decision on every uploaded image (sidecars are part of their image), in upload order.
+    workers: int = UPLOAD_WORKERS,
+    on_uploaded: Callable[[Uploaded], None] | None = None,
+) -> list[Uploaded]:
+    """PUT every file of ``plan`` (from :func:`files_to_upload`) in a bounded pool: all sidecars
+    first, then the images; ``on_uploaded`` is called as each upload completes."""
+    sidecars = [fk for fk in plan if fk[1].lower().endswith(SIDECAR_SUFFIX)]
+    images = [fk for fk in plan if not fk[1].lower().endswith(SIDECAR_SUFFIX)]
+    done: list[Uploaded] = []
+
+    def put(fk: tuple[Path, str]) -> Uploaded:
+        u = put_file(s3, cell, bucket, fk[0], fk[1], metadata)
+        if on_uploaded is not None:
+            on_uploaded(u)
+        return u
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="upload") as pool:
+        for group in (sidecars, images):
+            done.extend(pool.map(put, group))  # in plan order; one group completes before the next
+    return done
+
+
+@dataclass
+class DecisionWatcher:
+    """The decisions on uploaded images (sidecars are part of their image), found as they land.
     A decision may be recorded by any cell (a misrouted image is decided where it belongs)."""
-    images = [u for u in uploaded if not u.is_sidecar]
-    found: dict[int, dict[str, Any]] = {}
-    deadline = time.monotonic() + timeout
-    while True:
-        for i, u in enumerate(images):
-            if i in found:
+
+    ledgers: Mapping[str, DynamoLedger]
+    window: int = PROBE_WINDOW
+    probe_workers: int = 8
+    decided: dict[Uploaded, dict[str, Any]] = field(default_factory=dict)
+    _pending: list[Uploaded] = field(default_factory=list)
+    _cursor: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    probes: int = 0
+
+    def add(self, uploaded: Uploaded) -> None:
+        if not uploaded.is_sidecar:
+            with self._lock:
+                self._pending.append(uploaded)
+
+    @property
+    def pending(self) -> list[Uploaded]:
+        with self._lock:
+            return list(self._pending)
+
+    def _window(self) -> list[Uploaded]:
+        with self._lock:
+            head = self._pending[: self.window // 2]
+            rest = self._pending[len(head) :]
+            if not rest:
+                return head
+            self._cursor %= len(rest)
+            slice_ = rest[self._cursor : self._cursor + self.window - len(head)]
+            self._cursor += len(slice_)
+            return head + slice_
+
+    def _probe(self, u: Uploaded) -> dict[str, Any] | None:
+        cells = [u.cell, *(c for c in self.ledgers if c != u.cell)]
+        for cell in cells:
+            ledger = self.ledgers.get(cell)
+            if ledger is None:
                 continue
-            version = u.version_id or u.etag or "unversioned"
-            for ledger in ledgers.values():
-                d = ledger.get_decision(u.bucket, u.key, version)
-                if d is not None:
-                    found[i] = d
-                    break
-        if progress:
-            _bar(len(found), len(images))
-        if len(found) == len(images) or time.monotonic() > deadline:
-            break
-        time.sleep(0.3)
-    if progress:
-        sys.stderr.write("\n")
-    missing = [images[i].key for i in range(len(images)) if i not in found]
-    if missing:
-        raise TimeoutError(f"no decision within {timeout:.0f} s for: {', '.join(missing[:5])}")
-    return [found[i] for i in range(len(images))]
+            d = ledger.get_decision(u.bucket, u.key, u.version)
+            if d is not None:
+                return d
+        return None
+
+    def poll(self, pool: ThreadPoolExecutor | None = None) -> list[tuple[Uploaded, dict[str, Any]]]:
+        """One round: probe the window; the decisions found in it (each reported once)."""
+        window = self._window()
+        self.probes += len(window)
+        found = list(pool.map(self._probe, window)) if pool else [self._probe(u) for u in window]
+        new = [(u, d) for u, d in zip(window, found, strict=True) if d is not None]
+        if new:
+            landed = {u for u, _ in new}
+            with self._lock:
+                self._pending = [u for u in self._pending if u not in landed]
+            self.decided.update(new)
+        return new
 
 
-def _bar(done: int, total: int, width: int = 40) -> None:
-    filled = int(width * done / total) if total else width
-    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} decided")
-    sys.stderr.flush()
+@dataclass
+class Outcome:
+    decisions: list[dict[str, Any]]  # in upload order
+    pending: list[Uploaded]  # uploaded, not decided when the wait ended
+    stalled: bool = False
+
+
+def collect(
+    watcher: DecisionWatcher,
+    *,
+    stall_seconds: float = 120.0,
+    interval: float = 0.3,
+    uploading: Callable[[], bool] = lambda: False,
+    uploaded: Callable[[], int] = lambda: 0,
+    on_decision: Callable[[dict[str, Any]], None] | None = None,
+) -> bool:
+    """Wait for decisions until none is pending (True) or nothing moved for ``stall_seconds``
+    (False). Progress is a new upload or a new decision."""
+    last_progress = time.monotonic()
+    seen_uploads = uploaded()
+    with ThreadPoolExecutor(max_workers=watcher.probe_workers, thread_name_prefix="probe") as pool:
+        while True:
+            new = watcher.poll(pool)
+            for _, d in new:
+                if on_decision is not None:
+                    on_decision(d)
+            now = time.monotonic()
+            if new or uploaded() != seen_uploads:
+                seen_uploads = uploaded()
+                last_progress = now
+            if not uploading() and not watcher.pending:
+                return True
+            if now - last_progress > stall_seconds:
+                return False
+            if not new:
+                time.sleep(interval)
+
+
+def outcome(watcher: DecisionWatcher, uploads: Sequence[Uploaded], finished: bool) -> Outcome:
+    images = [u for u in uploads if not u.is_sidecar]
+    return Outcome(
+        decisions=[watcher.decided[u] for u in images if u in watcher.decided],
+        pending=[u for u in images if u not in watcher.decided],
+        stalled=not finished,
+    )
+
+
+# What a quarantine for a configuration reason asks of the user.
+CONFIG_HINTS = {
+    "region_unresolved": (
+        "no data region could be resolved: register the camera or source with a cell in the config "
+        "([cameras.<id>] cell = ...), or pass --meta data_region=<cell>"
+    ),
+    "metadata_incomplete": (
+        "a required field (camera or capture time) is missing: pass --meta camera_id=... / "
+        "--meta captured_at=..., upload a <file>.json sidecar, or register the camera in the config"
+    ),
+    "consent_missing": (
+        "the source may capture people or plates: register a consent in the config and pass "
+        "--meta consent_id=<id>"
+    ),
+    "region_misrouted": "the image belongs to another cell: upload it there (--cell), or set the policy",
+}
+
+
+Counts = list[tuple[str, int]]
+
+
+def summary_rows(decisions: Sequence[Mapping[str, Any]]) -> tuple[Counts, Counts]:
+    by_status = Counter(d["status"] for d in decisions)
+    by_reason = Counter(r for d in decisions for r in d.get("reasons", []))
+    return sorted(by_status.items()), sorted(by_reason.items())
+
+
+def hints(decisions: Sequence[Mapping[str, Any]]) -> list[str]:
+    reasons = Counter(r for d in decisions for r in d.get("reasons", []))
+    return [f"{reasons[r]} x {r}: {text}" for r, text in CONFIG_HINTS.items() if reasons[r]]
 
 
 def summary_table(decisions: Sequence[Mapping[str, Any]]) -> str:
-    from collections import Counter
-
-    by_status = Counter(d["status"] for d in decisions)
-    by_reason = Counter(r for d in decisions for r in d.get("reasons", []))
-    rows = [("status", "count"), *sorted(by_status.items())]
-    if by_reason:
-        rows += [("", ""), ("reason", "count"), *sorted(by_reason.items())]
+    statuses, reasons = summary_rows(decisions)
+    rows: list[tuple[str, Any]] = [("status", "count"), *statuses]
+    if reasons:
+        rows += [("", ""), ("reason", "count"), *reasons]
     w = max(len(str(r[0])) for r in rows) + 2
     return "\n".join(f"{r[0]!s:<{w}}{r[1]}" for r in rows)

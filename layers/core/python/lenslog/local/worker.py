@@ -124,16 +124,19 @@ class Worker:
         )["Attributes"]
         return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
 
-    def drain(self, timeout: float = 120.0) -> None:
-        """Process until every queue is empty (failed records are retried until they reach the DLQ)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+    def drain(self, stall: float = 120.0) -> None:
+        """Process until every queue is empty (failed records are retried until they reach the
+        DLQ); gives up only when no message has arrived for ``stall`` seconds."""
+        last = time.monotonic()
+        while time.monotonic() - last < stall:
             received = sum(self.poll_once(cell) for cell in self.stack.cells)
-            if received == 0:
-                if all(self.pending(cell) == 0 for cell in self.stack.cells):
-                    return
-                time.sleep(0.2)
-        raise TimeoutError(f"queues not drained within {timeout} s")
+            if received:
+                last = time.monotonic()
+                continue
+            if all(self.pending(cell) == 0 for cell in self.stack.cells):
+                return
+            time.sleep(0.2)
+        raise TimeoutError(f"queues stalled: no message for {stall:.0f} s")
 
     def run_forever(self, stop: Callable[[], bool]) -> None:
         while not stop():

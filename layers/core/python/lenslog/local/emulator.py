@@ -1,0 +1,322 @@
+"""The one place where the embedded AWS (moto, in this process) is patched at run time, so that an
+image costs the same whatever is already stored, in flat memory.
+
+Two of moto's DynamoDB paths cost time proportional to the whole table where DynamoDB's cost is
+that of the items involved; on the embedded AWS they make every image slower than the one before.
+And moto's S3 keeps every object's bytes in memory (up to 5 MB each) for as long as the object or
+any of its versions exists: a user's folder of 10,000 photos would be held in RAM two or three
+times over (landing version, curated copy).
+
+**Transactions roll back by undo log.**
+moto's ``transact_write_items`` takes its rollback snapshot by deep-copying every table a
+transaction touches, once per action, before it writes anything. DynamoDB has no such cost; on the
+emulator it makes every image's commit cost time and memory proportional to everything stored
+before it (an ingest transaction has ~10 actions: 10 copies of the whole table per image).
+
+The patch keeps moto's transaction code (conditions, cancellation reasons, the order of writes)
+and replaces only its snapshot: before moto runs, the prior state of exactly the items the
+transaction names is saved (each item's own deep copy, or its absence), and moto's whole-table
+copy is skipped. If the transaction raises for any reason (a failed condition, a validation error)
+those items are put back as they were, so a cancelled transaction still leaves nothing written.
+The cost is that of the items named, not of the table.
+
+**A table query reads its partition.** moto answers a Query on the table (not an index) by
+sorting every item of the table and keeping those of the partition key asked for. The patch hands
+that same code only the partition's items, in the same order, so the answer is identical (a
+partition of a table with a sort key is kept sorted by it; index queries are left as they are).
+
+**S3 bodies spill to disk.** moto holds each object's bytes in a ``tempfile.SpooledTemporaryFile``
+(in memory up to 5 MB). The patch gives it a buffer with the same file calls that keeps at most
+64 KB in memory and the rest in one file per object in a spool folder, opened only while it is
+read or written (so 10,000 objects hold no 10,000 open descriptors). The bytes are the same.
+
+What the patch relies on in moto, each checked by ``tests/unit/test_emulator.py`` (a moto upgrade
+that changes one fails there, not silently in a user's run):
+- the snapshot is ``copy.deepcopy(table)`` through the ``copy`` module that
+  ``moto.dynamodb.models`` imports, and the rollback puts that object back into ``tables``;
+- items live in ``Table.items`` as ``{hash: Item}`` or ``{hash: {range: Item}}``;
+- tables created by lenslog have no stream (moto's snapshot also rolled back stream records);
+- ``moto.s3.models`` makes every object's buffer with ``tempfile.SpooledTemporaryFile`` and uses
+  only ``seek``, ``read``, ``write``, ``truncate`` and ``close`` on it;
+- ``Table.query`` reads a table's items through ``Table.all_items()`` and keeps those whose hash
+  key is the one asked for.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import copy
+import inspect
+import io
+import os
+import shutil
+import tempfile
+import threading
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+_state = threading.local()
+_lock = threading.Lock()
+_installed: dict[str, Any] = {}
+
+
+class _SnapshotFreeCopy:
+    """Stands in for the ``copy`` module inside ``moto.dynamodb.models``: the same functions,
+    except that a Table is not deep-copied while a patched transaction runs on this thread."""
+
+    def __init__(self, table_type: type) -> None:
+        self._table_type = table_type
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+    def deepcopy(self, value: Any, memo: Any = None) -> Any:
+        if getattr(_state, "in_transaction", False) and isinstance(value, self._table_type):
+            return value  # moto's rollback then puts the live table back: a no-op
+        return copy.deepcopy(value, memo)
+
+
+def _item_key(table: Any, op_type: str, op: dict[str, Any]) -> tuple[Any, Any] | None:
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    attrs = op.get("Item") if op_type == "Put" else op.get("Key")
+    if not isinstance(attrs, dict) or table.hash_key_attr not in attrs:
+        return None  # moto refuses such an action before it writes anything
+    hash_value = DynamoType(attrs[table.hash_key_attr])
+    if table.range_key_attr is None:
+        return hash_value, None
+    if table.range_key_attr not in attrs:
+        return None
+    return hash_value, DynamoType(attrs[table.range_key_attr])
+
+
+def _undo_log(backend: Any, transact_items: Any) -> list[tuple[Any, Any, Any, Any]]:
+    """(table, hash, range, prior item or None) for every item the transaction names."""
+    log: list[tuple[Any, Any, Any, Any]] = []
+    if not isinstance(transact_items, list):
+        return log
+    for action in transact_items:
+        if not isinstance(action, dict) or len(action) != 1:
+            continue
+        op_type, op = next(iter(action.items()))
+        table = backend.tables.get(op.get("TableName")) if isinstance(op, dict) else None
+        if table is None:
+            continue
+        key = _item_key(table, op_type, op)
+        if key is None:
+            continue
+        hash_value, range_value = key
+        if range_value is None:
+            prior = table.items.get(hash_value)
+        else:
+            prior = table.items.get(hash_value, {}).get(range_value)
+        log.append((table, hash_value, range_value, copy.deepcopy(prior)))
+    return log
+
+
+def _undo(log: list[tuple[Any, Any, Any, Any]]) -> None:
+    for table, hash_value, range_value, prior in reversed(log):
+        if range_value is None:
+            if prior is None:
+                table.items.pop(hash_value, None)
+            else:
+                table.items[hash_value] = prior
+        else:
+            bucket = table.items[hash_value]
+            if prior is None:
+                bucket.pop(range_value, None)
+                if not bucket:
+                    del table.items[hash_value]
+            else:
+                bucket[range_value] = prior
+
+
+SPILL_BYTES = 64 * 1024  # an object larger than this lives in the spool folder
+
+
+class SpillingBuffer:
+    """The file calls moto makes on an object's buffer, over bytes kept in memory up to
+    ``SPILL_BYTES`` and in a file of ``folder`` beyond, opened only for the call that needs it."""
+
+    def __init__(self, folder: str, max_size: int = 0) -> None:
+        self._folder = folder
+        self._limit = min(max_size or SPILL_BYTES, SPILL_BYTES)
+        self._memory: io.BytesIO | None = io.BytesIO()
+        self._path: str | None = None
+        self._pos = 0
+        self.closed = False
+
+    def _file(self, mode: str) -> Any:
+        assert self._path is not None
+        return open(self._path, mode)  # closed by the caller's with
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        if whence == 0:
+            self._pos = pos
+        elif whence == 1:
+            self._pos += pos
+        else:
+            self._pos = self._size() + pos
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def _size(self) -> int:
+        if self._memory is not None:
+            return len(self._memory.getbuffer())
+        assert self._path is not None
+        return os.path.getsize(self._path)
+
+    def read(self, n: int = -1) -> bytes:
+        if self.closed:
+            raise ValueError("read of closed file")
+        if self._memory is not None:
+            self._memory.seek(self._pos)
+            data = self._memory.read(n)
+        else:
+            with self._file("rb") as fh:
+                fh.seek(self._pos)
+                data = fh.read(n)
+        self._pos += len(data)
+        return data
+
+    def write(self, data: bytes) -> int:
+        if self.closed:
+            raise ValueError("write to closed file")
+        if self._memory is not None and self._pos + len(data) > self._limit:
+            self._path = os.path.join(self._folder, uuid.uuid4().hex)
+            with open(self._path, "wb") as fh:
+                fh.write(self._memory.getvalue())
+            self._memory = None
+        if self._memory is not None:
+            self._memory.seek(self._pos)
+            self._memory.write(data)
+        else:
+            with self._file("r+b") as fh:
+                fh.seek(self._pos)
+                fh.write(data)
+        self._pos += len(data)
+        return len(data)
+
+    def truncate(self, size: int | None = None) -> int:
+        size = self._pos if size is None else size
+        if self._memory is not None:
+            self._memory.truncate(size)
+        else:
+            assert self._path is not None
+            os.truncate(self._path, size)
+        return size
+
+    def close(self) -> None:
+        self.closed = True
+        self._memory = None
+        if self._path is not None:
+            with contextlib.suppress(OSError):
+                os.remove(self._path)
+            self._path = None
+
+
+class _SpillingTempfile:
+    """Stands in for the ``tempfile`` module inside ``moto.s3.models``."""
+
+    def __init__(self, folder: str) -> None:
+        self._folder = folder
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(tempfile, name)
+
+    def SpooledTemporaryFile(self, max_size: int = 0, *_: Any, **__: Any) -> SpillingBuffer:
+        return SpillingBuffer(self._folder, max_size)
+
+
+def _partition(table: Any, hash_key: Any) -> list[Any]:
+    if table.range_key_attr is None:
+        item = table.items.get(hash_key)
+        return [] if item is None else [item]
+    return sorted(table.items.get(hash_key, {}).values(), key=lambda item: item.range_key)
+
+
+def install() -> None:
+    """Patch moto's DynamoDB backend in this process (idempotent; every embedded AWS calls it)."""
+    with _lock:
+        if _installed:
+            return
+        from moto.dynamodb import models
+        from moto.dynamodb.models.table import Table
+
+        original: Callable[..., None] = models.DynamoDBBackend.transact_write_items
+
+        def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+            log = _undo_log(self, transact_items)
+            _state.in_transaction = True
+            try:
+                original(self, transact_items)
+            except BaseException:
+                _undo(log)
+                raise
+            finally:
+                _state.in_transaction = False
+
+        original_query: Callable[..., Any] = Table.query
+        original_all_items: Callable[..., list[Any]] = Table.all_items
+
+        signature = inspect.signature(original_query)
+
+        def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+            asked = signature.bind(self, hash_key, *args, **kwargs).arguments
+            if asked.get("index_name") or hash_key is None:
+                return original_query(self, hash_key, *args, **kwargs)
+            _state.partition = (self, hash_key)
+            try:
+                return original_query(self, hash_key, *args, **kwargs)
+            finally:
+                _state.partition = None
+
+        def all_items(self: Any) -> list[Any]:
+            asked = getattr(_state, "partition", None)
+            if asked is not None and asked[0] is self:
+                return _partition(self, asked[1])
+            return original_all_items(self)
+
+        from moto.s3 import models as s3_models
+
+        spool = tempfile.mkdtemp(prefix="lenslog-s3-")
+        atexit.register(shutil.rmtree, spool, True)
+        _installed.update(
+            original=original,
+            copy=models.copy,
+            query=original_query,
+            all_items=original_all_items,
+            tempfile=s3_models.tempfile,
+            spool=spool,
+        )
+        s3_models.tempfile = _SpillingTempfile(spool)  # type: ignore[assignment]
+        models.copy = _SnapshotFreeCopy(Table)  # type: ignore[assignment]
+        models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+        Table.query = query  # type: ignore[method-assign]
+        Table.all_items = all_items  # type: ignore[method-assign]
+
+
+def uninstall() -> None:
+    """Put moto back as it was (for the tests that compare both)."""
+    with _lock:
+        if not _installed:
+            return
+        from moto.dynamodb import models
+        from moto.dynamodb.models.table import Table
+
+        models.DynamoDBBackend.transact_write_items = _installed["original"]  # type: ignore[method-assign]
+        models.copy = _installed["copy"]
+        Table.query = _installed["query"]  # type: ignore[method-assign]
+        Table.all_items = _installed["all_items"]  # type: ignore[method-assign]
+        from moto.s3 import models as s3_models
+
+        s3_models.tempfile = _installed["tempfile"]
+        _installed.clear()
+
+
+def installed() -> bool:
+    return bool(_installed)
