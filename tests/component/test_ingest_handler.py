@@ -114,7 +114,8 @@ def test_an_image_without_camera_or_time_is_quarantined_then_accepted_when_its_s
     eu.drain()
     first = eu.decision("nometa/x.jpg", put)
     assert first["status"] == "quarantined"
-    assert first["reasons"] == ["metadata_incomplete", "region_unresolved"]  # no camera: no source, no region
+    # no camera, no time; the region is the landing cell's (no registry, metadata or GPS rule places it)
+    assert first["reasons"] == ["metadata_incomplete"] and first["region_rule"] == "landing_cell"
     assert first["quality"] is not None and first["hashes"]["phash"]  # everything extracted is kept
 
     eu.put_sidecar("nometa/x.jpg", SIDECAR)
