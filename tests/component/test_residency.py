@@ -96,7 +96,8 @@ class TestTheStrictSwitch:
         return load_config(path)
 
     def test_it_quarantines_an_upload_nothing_places(self, eu):
-        put = eu.put("nowhere.jpg", jpeg(4), {"camera-id": "stray-cam", "captured-at": "2026-11-18T10:00:00Z"})
+        meta = {"camera-id": "stray-cam", "captured-at": "2026-11-18T10:00:00Z"}
+        put = eu.put("nowhere.jpg", jpeg(4), meta)
         eu.drain()
         d = eu.decision("nowhere.jpg", put)
         assert d["status"] == "quarantined" and d["reasons"] == ["region_unresolved"]
