@@ -104,8 +104,10 @@ def metadata_of(
 def header_metadata(
     inp: GateInput, config: Config, head: bytes, now: datetime | None = None
 ) -> ImageMetadata:
-    """The metadata of an image the gate refused, from its first bytes' EXIF block (no decode)."""
-    return metadata_of(inp, config, read_exif_bytes(head[:HEADER_BYTES]), now)
+    """The metadata of an image the gate refused, from the EXIF block of ``head`` (no decode):
+    the whole file when it is within the byte limit (a TIFF's IFD may follow its strips), else
+    its first ``HEADER_BYTES``."""
+    return metadata_of(inp, config, read_exif_bytes(head), now)
 
 
 def refused_metadata(
@@ -149,7 +151,7 @@ def inspect(
     if size_refusal is not None:
         result.refusals.append(size_refusal)
         if size_refusal.reason is Reason.too_large:
-            result.metadata = header_metadata(inp, config, data, now)
+            result.metadata = header_metadata(inp, config, data[:HEADER_BYTES], now)
             return result
     result.hashes = Hashes(sha256=hashing.sha256_hex(data), library_versions=hashing.library_versions())
     if size_refusal is not None:
