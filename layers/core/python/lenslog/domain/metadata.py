@@ -15,21 +15,19 @@ from the local hour). ``meta.provenance[field]`` names the source of every field
 naming the field, the value and the source, and the next source down may then fill the field.
 :func:`normalise` never raises, whatever the mappings hold.
 
-Time decisions:
+Time decisions (the rules themselves live in :mod:`lenslog.domain.capture_time`):
 
-- ``captured_at`` is always UTC and aware. A value with an offset (ISO ``Z`` or ``+02:00``, EXIF
-  DateTimeOriginal + OffsetTimeOriginal) or an epoch (seconds, or milliseconds above 10^11) is an
-  instant. A naive value (ISO without offset, EXIF without offset, key-path stamps) is localised
-  with the image's time zone, with a note saying which zone was used.
-- The image's ``timezone`` is, by precedence, the one stated explicitly (sidecar or S3 metadata
-  ``timezone``: an IANA name or a ``+HH:MM`` offset), else the registered camera's zone, else the
-  offset carried by the capture time itself. ``captured_local`` is the capture instant as wall
-  time in that zone (ISO, no offset).
-- **A naive time without any known zone** sets ``captured_local`` only, with a note starting with
-  ``timezone_unknown``. ``captured_at`` stays ``None`` on purpose, so
-  ``missing_required(meta, ["captured_at"])`` reports it and the image waits in quarantine until
-  a sidecar with a zone (or a camera registration) re-evaluates it. Guessing UTC would silently
-  shift every capture of that camera by hours and corrupt shift and day coverage.
+- ``captured_at`` is always UTC and aware. The clock is taken by precedence like any field
+  (sidecar, S3 metadata, EXIF DateTimeOriginal/DateTimeDigitized/DateTime, key path). A clock with
+  an offset (ISO ``Z`` or ``+02:00``, EXIF OffsetTime*, an epoch) is an instant. A naive clock is
+  placed by, in order: a stated ``timezone`` (sidecar, S3 metadata, key path), the EXIF GPS time
+  stamps, the zone at the image's GPS position, the registered camera's zone, its source's, and
+  last the zone configured for the cell it landed in, flagged ``timezone_assumed``.
+  ``time_rule`` names the rule, ``provenance["timezone"]`` where the zone came from.
+- An image lacks a capture time only when no source gives a usable clock: an unknown zone is a
+  flag and a note, never a missing time (it no longer leaves ``captured_at`` unset).
+- ``captured_local`` is the wall clock in the image's zone (ISO, no offset); shifts, capture days
+  and splits use it.
 - A capture time before 1990 or more than one day after ``now`` is dropped with a note.
 - A date without a time (``2026-11-20``, key-path date folders) is midnight local time, with a
   note; the shift is not derived from it.
