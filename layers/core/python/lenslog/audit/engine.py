@@ -979,7 +979,7 @@ def build_report(
     images = _images(counts)
     decided = counts.sum(Dimension.decision, period.start, period.end)
     decisions_total = sum(decided.values())
-    rules = counts.sum(Dimension.time_rule, period.start, period.end)
+    rules = counts.sum(Dimension.time_rule)  # the whole dataset, like the coverage tables
     totals = Totals(
         dataset_images=images,
         period_images=_images(counts, period.start, period.end),

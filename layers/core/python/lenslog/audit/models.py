@@ -62,10 +62,10 @@ class Totals(_Model):
     near_duplicate_rate: float | None = None
     time_rules: dict[str, int] = Field(
         default_factory=dict,
-        description="images captured in the period, by the rule that found their capture time "
+        description="images of the dataset, by the rule that found their capture time "
         "(cell_zone_assumed: the cell's zone was assumed); since schema 1.1",
     )
-    zone_assumed: int = Field(0, description="images of the period whose time zone was assumed; since 1.1")
+    zone_assumed: int = Field(0, description="images of the dataset whose time zone was assumed; since 1.1")
 
 
 class CellSummary(_Model):
