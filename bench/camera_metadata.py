@@ -12,7 +12,9 @@ ordinary registry clients into a cache folder (``$LENSLOG_BENCH_CACHE``, default
 - the piexif 1.1.3 sdist (``tests/images``: Canon, Casio, Olympus, Panasonic, Pentax, Ricoh,
   Sigma, Sony), via ``pip download``;
 - Debian's ``libimage-exiftool-perl`` source package (``t/images``: one file per maker, ~30 makers),
-  via ``apt-get source`` when apt has a ``deb-src`` entry; skipped with a message otherwise.
+  ``libexif`` (``test/testdata``: maker-note variants) and ``exiv2`` (``test/data``: camera files
+  and the malformed files of its bug reports), via ``apt-get source`` when apt has a ``deb-src``
+  entry; each is skipped with a message otherwise.
 
 Each file goes through the real gate (``gate.inspect``, no ``--meta``: only what the file says),
 then its decision's metadata is compared with ``exiftool -json -n`` (the reference; Debian's
@@ -50,6 +52,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 EXTENSIONS = {".jpg", ".jpeg", ".png", ".mpo", ".tif", ".tiff", ".bmp"}
+# what exiftool must call a file for it to count: image files (a .jpg that is an exiv2 sidecar or
+# a fuzzer's byte soup is not a photo, and the gate refuses it unknown_format unread)
+FILE_TYPES = {"JPEG", "PNG", "MPO", "TIFF", "BMP"}
 PIEXIF = "piexif==1.1.3"
 GPS_TOLERANCE_S = 300
 POSITION_TOLERANCE = 1e-5
@@ -147,6 +152,8 @@ def sample_sets(cache: Path | None = None) -> dict[str, Path]:
         (f"pillow-{pillow}", lambda d: _pip_sdist(f"pillow=={pillow}", d), "Tests/images"),
         ("piexif-1.1.3", lambda d: _pip_sdist(PIEXIF, d), "tests/images"),
         ("exiftool", lambda d: _apt_source("libimage-exiftool-perl", d), "t/images"),
+        ("libexif", lambda d: _apt_source("libexif", d), "test/testdata"),
+        ("exiv2", lambda d: _apt_source("exiv2", d), "test/data"),
     ]
     for name, fetch, inside in plan:
         where = cache / name
@@ -162,6 +169,7 @@ def sample_sets(cache: Path | None = None) -> dict[str, Path]:
 # --- the reference reader -----------------------------------------------------------------------
 
 EXIFTOOL_TAGS = [
+    "-File:FileType",
     "-IFD0:Make",
     "-IFD0:Model",
     "-IFD0:ModifyDate",
@@ -333,6 +341,8 @@ def measure(extra: Iterable[Path] = (), log: Callable[[str], None] = log) -> dic
     for path in paths:
         row = refs.get(str(path))
         if row is None:
+            continue
+        if row.get("File:FileType") not in FILE_TYPES:
             continue
         ref = reference(row)
         if not any((ref.make, ref.model, ref.local, ref.lat is not None)):

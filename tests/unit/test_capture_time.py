@@ -221,3 +221,25 @@ def test_no_exif_gives_empty_fields():
     buf = io.BytesIO()
     Image.new("RGB", (8, 8)).save(buf, "BMP")
     assert read_exif_bytes(buf.getvalue()) == ExifFields()
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_a_png_raw_exif_profile_as_imagemagick_writes_it_is_read(compressed):
+    from PIL.PngImagePlugin import PngInfo
+
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "NIKON CORPORATION", "NIKON D70"
+    block = b"Exif\0\0" + exif.tobytes()
+    hexed = block.hex()
+    text = (
+        "\nexif\n"
+        + f"{len(block):8d}\n"
+        + "\n".join(hexed[i : i + 72] for i in range(0, len(hexed), 72))
+        + "\n"
+    )
+    info = PngInfo()
+    info.add_text("Raw profile type exif", text, zip=compressed)
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buf, "PNG", pnginfo=info)
+    fields = read_exif_bytes(buf.getvalue())
+    assert (fields.make, fields.model) == ("NIKON CORPORATION", "NIKON D70")

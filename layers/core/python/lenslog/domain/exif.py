@@ -323,6 +323,10 @@ def find_exif_block(data: bytes) -> bytes | None:
             kind = data[i + 4 : i + 8]
             if kind == b"eXIf":
                 return data[i + 8 : i + 8 + length]
+            if kind in (b"tEXt", b"zTXt", b"iTXt"):
+                found = _raw_profile(kind, data[i + 8 : i + 8 + length])
+                if found:
+                    return found
             if kind == b"IEND":
                 return None
             i += 12 + length
@@ -330,6 +334,36 @@ def find_exif_block(data: bytes) -> bytes | None:
     if data[:4] in (b"II*\x00", b"MM\x00*"):
         return data
     return None
+
+
+_RAW_PROFILES = (b"Raw profile type exif", b"Raw profile type APP1")
+MAX_RAW_PROFILE = 1 << 20  # hex text of an EXIF block (<= 64 KB), decompressed at most this far
+
+
+def _raw_profile(kind: bytes, chunk: bytes) -> bytes | None:
+    """The EXIF block ImageMagick and exiv2 write into a PNG text chunk (``Raw profile type exif``:
+    ``"\\nexif\\n  <length>\\n<hex>"``), zlib-compressed in zTXt and iTXt, decompressed bounded."""
+    import zlib
+
+    keyword, sep, rest = chunk.partition(b"\0")
+    if not sep or keyword not in _RAW_PROFILES:
+        return None
+    compressed = False
+    if kind == b"zTXt":
+        rest, compressed = rest[1:], True
+    elif kind == b"iTXt":
+        flag = rest[:1] == b"\x01"
+        rest = rest[2:]
+        for _ in range(2):  # language tag, translated keyword
+            rest = rest.partition(b"\0")[2]
+        compressed = flag
+    if compressed:
+        rest = zlib.decompressobj().decompress(rest, MAX_RAW_PROFILE)
+    lines = rest.decode("ascii", "replace").split("\n")
+    if len(lines) < 4 or not lines[2].strip().isdigit():
+        return None
+    block = bytes.fromhex("".join(lines[3:]).strip())[: int(lines[2])]
+    return block or None
 
 
 def _fields(exif: Any, raw: bytes | bytearray | None, reader: _Reader) -> ExifFields:
