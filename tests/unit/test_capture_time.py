@@ -8,7 +8,7 @@ import io
 from datetime import UTC, datetime
 
 import pytest
-from PIL import Image
+from PIL import ExifTags, Image
 
 from lenslog.config import Config, parse_config
 from lenslog.domain import capture_time as ct
@@ -243,3 +243,36 @@ def test_a_png_raw_exif_profile_as_imagemagick_writes_it_is_read(compressed):
     Image.new("RGB", (8, 8)).save(buf, "PNG", pnginfo=info)
     fields = read_exif_bytes(buf.getvalue())
     assert (fields.make, fields.model) == ("NIKON CORPORATION", "NIKON D70")
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    import struct
+    import zlib
+
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def test_a_decompression_bomb_keeps_its_camera_without_a_pixel_being_decoded(monkeypatch):
+    import struct
+
+    from lenslog.config import load_config
+    from lenslog.domain import gate
+
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "DJI", "FC3170"
+    exif.get_ifd(ExifTags.IFD.Exif)[0x9003] = "2026:07:01 12:00:00"
+    bomb = (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0))
+        + _chunk(b"eXIf", exif.tobytes())
+        + _chunk(b"IEND", b"")
+    )
+
+    def no_decode(self, *args, **kwargs):
+        raise AssertionError("a refused image must not be decoded")
+
+    monkeypatch.setattr(Image.Image, "load", no_decode)
+    ins = gate.inspect(gate.GateInput(key="up/bomb.png", data=bomb, cell="eu"), load_config())
+    assert [str(r.reason) for r in ins.refusals] == ["decompression_bomb"]
+    assert (ins.metadata.make, ins.metadata.camera_id) == ("DJI", "exif-dji-fc3170")
+    assert ins.metadata.captured_local == "2026-07-01T12:00:00"
