@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 import random
 
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import ExifTags, Image, ImageDraw, ImageFilter
+from PIL.TiffImagePlugin import IFDRational
 
 
 def scene(seed: int = 0, size: tuple[int, int] = (640, 480), brightness: float = 1.0) -> Image.Image:
@@ -50,3 +51,43 @@ def jpeg(seed: int = 0, size: tuple[int, int] = (640, 480), **kwargs) -> bytes:
 
 def blurred(seed: int = 0, radius: float = 8.0) -> Image.Image:
     return scene(seed).filter(ImageFilter.GaussianBlur(radius))
+
+
+def camera_jpeg(
+    when: str | None = "2026:07:01 12:00:00",
+    offset: str | None = None,
+    subsec: str | None = None,
+    gps: tuple[float, float] | None = None,
+    gps_stamp: tuple[str, tuple[int, int, int]] | None = None,
+    digitized_offset: str | None = None,
+    size: tuple[int, int] = (32, 32),
+    pixels: Image.Image | None = None,
+    **save: object,
+) -> bytes:
+    """A JPEG with EXIF as a phone or camera writes it (Pillow writes the block): make, model,
+    DateTimeOriginal and, when given, offset tags, sub-seconds, a GPS position and stamps."""
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "Canon", "Canon EOS R6"
+    sub = exif.get_ifd(ExifTags.IFD.Exif)
+    if when is not None:
+        sub[0x9003] = when
+    if offset:
+        sub[0x9011] = offset
+    if digitized_offset:
+        sub[0x9012] = digitized_offset
+    if subsec:
+        sub[0x9291] = subsec
+    if gps or gps_stamp:
+        g = exif.get_ifd(ExifTags.IFD.GPSInfo)
+        if gps:
+            lat, lon = gps
+            g[1], g[3] = ("N" if lat >= 0 else "S"), ("E" if lon >= 0 else "W")
+            g[2] = (IFDRational(round(abs(lat) * 1e6), 1_000_000), IFDRational(0, 1), IFDRational(0, 1))
+            g[4] = (IFDRational(round(abs(lon) * 1e6), 1_000_000), IFDRational(0, 1), IFDRational(0, 1))
+        if gps_stamp:
+            day, (h, m, s) = gps_stamp
+            g[29] = day
+            g[7] = (IFDRational(h, 1), IFDRational(m, 1), IFDRational(s, 1))
+    buf = io.BytesIO()
+    (pixels or Image.new("RGB", size, (90, 120, 150))).save(buf, "JPEG", exif=exif, **save)
+    return buf.getvalue()

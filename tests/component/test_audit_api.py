@@ -17,7 +17,7 @@ from lenslog.domain.models import Decision, Status
 from lenslog.local.worker import LambdaContext, load_function
 from lenslog.settings import Settings
 from tests.component.api_events import CALLER, rest_event
-from tests.images import jpeg
+from tests.images import camera_jpeg, jpeg
 
 CAM1 = {"camera-id": "cam-01", "captured-at": "2026-11-18T08:15:00Z", "classes": "pallet"}
 CAM1_LATER = {"camera-id": "cam-01", "captured-at": "2026-11-18T21:40:00Z"}
@@ -260,6 +260,17 @@ def test_decisions_are_the_audit_log_newest_first_filtered_by_status_and_reason(
     yesterday = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
     _, body = api.get("/decisions", from_=yesterday, to=yesterday)
     assert body["items"] == []
+
+
+def test_a_refused_camera_photo_answers_with_the_camera_and_time_its_header_tells(api, eu):
+    small = camera_jpeg("2026:11:18 10:30:00", offset="+01:00", size=(120, 90))
+    eu.put("phone/thumb.jpg", small)  # no metadata at all: only what the file says
+    eu.drain()
+    _, body = api.get("/decisions", status="rejected")
+    [d] = body["items"]
+    assert d["reasons"] == ["too_small"]
+    assert (d["camera_id"], d["make"], d["model"]) == ("exif-canon-eos-r6", "Canon", "Canon EOS R6")
+    assert (d["captured_at"], d["time_rule"]) == ("2026-11-18T09:30:00Z", "exif_offset")
 
 
 def test_decision_pages_chain_through_a_cursor(api, corpus):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import random
 import threading
 
 from PIL import Image
 
 from lenslog.domain.models import ObjectRef
 from lenslog.runtime import ingest_service
-from tests.images import encode, jpeg, scene
+from tests.images import camera_jpeg, encode, jpeg, scene
 
 SIDECAR = {"camera_id": "cam-01", "captured_at": "2026-11-18T09:15:00+01:00", "classes": ["pallet"]}
 
@@ -66,7 +67,9 @@ def test_metadata_from_s3_user_metadata_is_used_and_attributed(eu):
 
 
 def refused(eu, key: str, body: bytes, metadata=None) -> dict:
-    put = eu.put(key, body, metadata or {"camera-id": "cam-01", "captured-at": "2026-11-18T10:00:00Z"})
+    if metadata is None:
+        metadata = {"camera-id": "cam-01", "captured-at": "2026-11-18T10:00:00Z"}
+    put = eu.put(key, body, metadata)
     eu.drain()
     d = eu.decision(key, put)
     assert d is not None, "every uploaded object gets a decision"
@@ -114,7 +117,8 @@ def test_an_image_without_camera_or_time_is_quarantined_then_accepted_when_its_s
     eu.drain()
     first = eu.decision("nometa/x.jpg", put)
     assert first["status"] == "quarantined"
-    assert first["reasons"] == ["metadata_incomplete", "region_unresolved"]  # no camera: no source, no region
+    # no camera, no time; the region is the landing cell's (no registry, metadata or GPS rule places it)
+    assert first["reasons"] == ["metadata_incomplete"] and first["region_rule"] == "landing_cell"
     assert first["quality"] is not None and first["hashes"]["phash"]  # everything extracted is kept
 
     eu.put_sidecar("nometa/x.jpg", SIDECAR)
@@ -229,3 +233,38 @@ def test_cmyk_and_16_bit_and_palette_images_are_accepted(eu):
     eu.drain()
     for k, put in puts.items():
         assert eu.decision(k, put)["status"] == "accepted", k
+
+
+# --- refusals keep what the header tells ----------------------------------------------------------
+
+PHONE = {"gps": (48.137, 11.575), "gps_stamp": ("2026:11:18", (9, 30, 0))}  # Munich, UTC+1 in November
+
+
+def test_a_too_small_camera_photo_is_rejected_with_its_camera_time_and_position(eu):
+    body = camera_jpeg("2026:11:18 10:30:00", size=(200, 150), **PHONE)
+    d = refused(eu, "phone/small.jpg", body, metadata={})
+    assert d["reasons"] == ["too_small"]
+    md = d["metadata"]
+    assert (md["make"], md["model"], md["camera_id"]) == ("Canon", "Canon EOS R6", "exif-canon-eos-r6")
+    assert (md["captured_at"], md["captured_local"]) == ("2026-11-18T09:30:00Z", "2026-11-18T10:30:00")
+    assert md["time_rule"] == "gps_time" and md["timezone"] == "Europe/Berlin"
+    assert (round(md["lat"], 3), round(md["lon"], 3)) == (48.137, 11.575)
+    assert eu.counters()[("intake_camera", "exif-canon-eos-r6|rejected")] == 1
+
+
+def test_an_oversized_camera_photo_keeps_its_header_metadata_from_one_ranged_read(eu):
+    noise = Image.frombytes("RGB", (2000, 1700), random.Random(7).randbytes(2000 * 1700 * 3))
+    body = camera_jpeg("2026:11:18 10:30:00", offset="+01:00", pixels=noise, quality=100)
+    assert len(body) > 6_000_000
+    d = refused(eu, "phone/huge.jpg", body, metadata={"camera-id": "cam-02"})
+    assert d["reasons"] == ["too_large"] and d["hashes"] is None  # never downloaded whole
+    md = d["metadata"]
+    assert (md["camera_id"], md["make"], md["captured_at"]) == ("cam-02", "Hikvision", "2026-11-18T09:30:00Z")
+    assert md["provenance"]["make"] == "registry" and md["time_rule"] == "exif_offset"
+
+
+def test_a_truncated_camera_photo_keeps_its_exif(eu):
+    body = camera_jpeg("2026:11:18 10:30:00", offset="+01:00", pixels=scene(3, (800, 600)))
+    d = refused(eu, "phone/cut.jpg", body[: len(body) * 6 // 10], metadata={})
+    assert d["reasons"] == ["truncated_image"]
+    assert (d["metadata"]["model"], d["metadata"]["captured_at"]) == ("Canon EOS R6", "2026-11-18T09:30:00Z")

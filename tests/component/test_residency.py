@@ -6,6 +6,7 @@ from datetime import datetime
 
 import pytest
 
+from lenslog.config import default_config_path, load_config
 from tests.component.conftest import Cell
 from tests.images import jpeg
 
@@ -72,12 +73,41 @@ def test_the_registry_beats_what_an_upload_claims(eu):
     assert d["data_region"] == "eu" and d["region_rule"] == "source_registry"
 
 
-def test_an_unresolvable_region_is_quarantined_in_the_landing_cell(eu):
+def test_an_upload_nothing_places_stays_in_the_cell_it_landed_in(eu):
     put = eu.put("nowhere.jpg", jpeg(4), {"camera-id": "stray-cam", "captured-at": "2026-11-18T10:00:00Z"})
     eu.drain()
     d = eu.decision("nowhere.jpg", put)
-    assert d["status"] == "quarantined" and d["reasons"] == ["region_unresolved"]
-    assert d["stored"]["bucket"] == eu.res.quarantine_bucket
+    assert d["status"] == "accepted" and d["reasons"] == []
+    assert (d["data_region"], d["region_rule"]) == ("eu", "landing_cell")
+    assert d["stored"]["bucket"] == eu.res.curated_bucket and d["stored"]["region"] == "eu-central-1"
+
+
+class TestTheStrictSwitch:
+    """``unresolved_region = "quarantine"`` (in [defaults] or a source's policy) keeps the old rule."""
+
+    @pytest.fixture
+    def config(self, tmp_path, monkeypatch):
+        text = default_config_path().read_text(encoding="utf-8")
+        strict = text.replace('unresolved_region = "landing_cell"\n', 'unresolved_region = "quarantine"\n', 1)
+        assert strict != text
+        path = tmp_path / "lenslog.toml"
+        path.write_text(strict, encoding="utf-8")
+        monkeypatch.setenv("LENSLOG_CONFIG_PATH", str(path))
+        return load_config(path)
+
+    def test_it_quarantines_an_upload_nothing_places(self, eu):
+        meta = {"camera-id": "stray-cam", "captured-at": "2026-11-18T10:00:00Z"}
+        put = eu.put("nowhere.jpg", jpeg(4), meta)
+        eu.drain()
+        d = eu.decision("nowhere.jpg", put)
+        assert d["status"] == "quarantined" and d["reasons"] == ["region_unresolved"]
+        assert d["stored"]["bucket"] == eu.res.quarantine_bucket
+
+    def test_the_registry_still_places_an_upload(self, eu):
+        put = eu.put("claim.jpg", jpeg(3), {**EU_META, "data-region": "us"})
+        eu.drain()
+        d = eu.decision("claim.jpg", put)
+        assert d["status"] == "accepted" and d["region_rule"] == "source_registry"
 
 
 def test_gps_rules_decide_when_nothing_else_does(eu, us):
@@ -130,9 +160,10 @@ def test_a_consent_does_not_cover_what_it_does_not_name(eu):
 
 
 def test_stored_objects_carry_their_retention_and_records_expire_with_them(eu):
-    put = eu.put("stray.jpg", jpeg(10), {"camera-id": "stray-cam", "captured-at": "2026-11-18T10:00:00Z"})
+    put = eu.put("stray.jpg", jpeg(10), {"camera-id": "stray-cam"})  # no capture time: quarantined
     eu.drain()
     d = eu.decision("stray.jpg", put)
+    assert d["reasons"] == ["metadata_incomplete"]
     tags = eu.s3.get_object_tagging(Bucket=d["stored"]["bucket"], Key=d["stored"]["key"])["TagSet"]
     assert tags == [{"Key": "lenslog-retention", "Value": "30d"}]
     rules = eu.s3.get_bucket_lifecycle_configuration(Bucket=eu.res.quarantine_bucket)["Rules"]

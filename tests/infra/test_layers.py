@@ -75,9 +75,16 @@ def test_a_function_and_its_layers_stay_under_200_mb_unzipped(synth, tmp_path):
     deps = build_deps_layer(arch)
     machine = {"arm64": "aarch64", "x86_64": "x86_64"}[arch]
     site = deps / "python"
-    for package in ("numpy", "PIL", "pydantic", "pydantic_core", "aws_lambda_powertools"):
+    for package in ("numpy", "PIL", "pydantic", "pydantic_core", "aws_lambda_powertools", "tzfpy", "tzdata"):
         assert (site / package).is_dir(), package
     assert list((site / "pydantic_core").glob(f"*cpython-313-{machine}-linux-gnu.so"))
+    # the GPS time-zone lookup is a compiled (abi3) extension: it must be the runtime's architecture
+    tzfpy = (site / "tzfpy" / "tzfpy.abi3.so").read_bytes()
+    assert (
+        tzfpy[:4] == b"\x7fELF"
+        and int.from_bytes(tzfpy[18:20], "little") == {"aarch64": 183, "x86_64": 62}[machine]
+    )
+    assert (site / "tzdata" / "zoneinfo" / "Europe" / "Berlin").is_file()  # zoneinfo's fallback data
     if runtime_python():
         assert (site / "numpy" / "__pycache__" / "__init__.cpython-313.pyc").is_file()
     for package in ("scipy", "imagehash", "boto3", "botocore"):

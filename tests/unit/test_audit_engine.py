@@ -382,3 +382,26 @@ def test_a_failing_report_has_one_action_per_failing_check():
     assert failing == tied
     assert rep.verdict == Verdict.failed
     assert rep.subject.startswith("lenslog audit 2025-06-02 to 2025-06-08 (eu): FAIL")
+
+
+def test_images_are_counted_per_capture_time_rule_and_assumed_zones_are_named():
+    ds = spread(6)
+    for i, d in enumerate(ds):
+        d.metadata.time_rule = "cell_zone_assumed" if i < 2 else "exif_offset"
+    rep = report(ds)
+    assert rep.totals.time_rules == {"cell_zone_assumed": 2, "exif_offset": 4}
+    assert rep.totals.zone_assumed == 2
+    table = next(t for t in rep.coverage.tables if t.dimension == "time_rule")
+    assert {r.value: r.count for r in table.rows} == {"cell_zone_assumed": 2, "exif_offset": 4}
+
+
+def test_refusals_of_the_week_are_listed_per_camera_including_cameras_without_a_dataset_image():
+    ds = [
+        *spread(5, camera="cam-01"),
+        *spread(2, camera="cam-01", status=Status.rejected, reasons=("too_small",)),
+        *spread(3, camera="exif-canon-eos-r6", status=Status.rejected, reasons=("too_small",)),
+        *spread(1, camera=None, status=Status.quarantined, reasons=("metadata_incomplete",)),
+    ]
+    rep = report(ds)
+    rows = [(r.camera, r.decided, r.rejected, r.quarantined) for r in rep.coverage.refused_by_camera]
+    assert rows == [("exif-canon-eos-r6", 3, 3, 0), ("cam-01", 7, 2, 0), ("unknown", 1, 0, 1)]

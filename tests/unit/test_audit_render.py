@@ -194,3 +194,37 @@ def test_the_camera_day_heatmap_draws_at_most_30_cameras_but_the_csv_keeps_them_
     height_30 = Image.open(io.BytesIO(report_charts(few)[0].png)).height
     assert len(few.coverage.camera_day.rows) == 30
     assert height - height_30 == 2 * 14  # only the "first 30 of 40 rows" note is added
+
+
+def test_refusals_per_camera_and_capture_time_rules_are_in_the_html_and_the_csv():
+    at = datetime(2025, 6, 6, 9, tzinfo=UTC)
+    decisions = [
+        Decision(
+            key=f"k{i}.jpg",
+            bucket="landing",
+            cell="eu",
+            status=Status.accepted if i < 4 else Status.rejected,
+            reasons=[] if i < 4 else ["too_small"],
+            split="train" if i < 4 else None,
+            metadata=ImageMetadata(
+                camera_id="exif-nikon-d800" if i >= 4 else "cam-01",
+                captured_at=at,
+                captured_local="2025-06-06T11:00:00",
+                time_rule="cell_zone_assumed" if i < 1 else "gps_zone",
+            ),
+            decided_at=at,
+        )
+        for i in range(6)
+    ]
+    rep = build_report(
+        counts_from_decisions(decisions), decisions, CONFIG, period_end=END, generated_at=GENERATED
+    )
+    html = render_html(rep)
+    assert "Refused this week, per camera" in html and "exif-nikon-d800" in html
+    assert "Capture time rule" in html and "cell_zone_assumed" in html
+    files = render_csv(rep)
+    rows = list(csv.reader(io.StringIO(files["refused_by_camera.csv"])))
+    assert rows == [["camera", "decided", "rejected", "quarantined"], ["exif-nikon-d800", "2", "2", "0"]]
+    coverage = list(csv.reader(io.StringIO(files["coverage.csv"])))
+    assert ["time_rule", "gps_zone", "3", "0.75"] in coverage
+    assert json.loads(render_json(rep))["totals"]["zone_assumed"] == 1

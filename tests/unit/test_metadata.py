@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from lenslog.config import Config, parse_config
 from lenslog.domain.exif import ExifFields
-from lenslog.domain.metadata import NOTE_TIMEZONE_UNKNOWN, MetadataInputs, missing_required, normalise
+from lenslog.domain.metadata import NOTE_TIMEZONE_ASSUMED, MetadataInputs, missing_required, normalise
 from lenslog.domain.models import ImageMetadata
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -224,12 +224,15 @@ def test_naive_time_uses_a_stated_time_zone_before_the_camera_one():
     assert noted(meta, "localised with time zone Asia/Tokyo from sidecar")
 
 
-def test_naive_time_without_any_zone_leaves_captured_at_unset_and_flags_it():
+def test_naive_time_without_any_zone_takes_the_cells_zone_flagged_as_assumed():
+    # Was: captured_at left unset (and the image quarantined). A time whose zone is unknown is still
+    # the image's capture time: the cell's configured zone is assumed, flagged, never refused.
     meta = run(sidecar={"captured_at": "2026-11-20 14:30:05"})
-    assert meta.captured_at is None
+    assert meta.captured_at == datetime(2026, 11, 20, 14, 30, 5, tzinfo=UTC)  # the test cells' zone: UTC
     assert meta.captured_local == "2026-11-20T14:30:05"
-    assert noted(meta, NOTE_TIMEZONE_UNKNOWN)
-    assert missing_required(meta, ["camera_id", "captured_at"]) == ["camera_id", "captured_at"]
+    assert (meta.time_rule, meta.timezone_assumed, meta.timezone) == ("cell_zone_assumed", True, "UTC")
+    assert noted(meta, NOTE_TIMEZONE_ASSUMED, "cell eu")
+    assert missing_required(meta, ["camera_id", "captured_at"]) == ["camera_id"]
 
 
 @pytest.mark.parametrize("value", [1795617005, "1795617005", 1795617005000, "1795617005000", 1795617005.5])

@@ -72,7 +72,11 @@ class Policy(_Strict):
     reject_quality_flags: tuple[QualityFlag, ...] = ()
     near_duplicate: Literal["link", "hold"] = "link"
     misrouted: Literal["relocate", "quarantine"] = "relocate"
-    unresolved_region: Literal["quarantine", "landing_cell"] = "quarantine"
+    unresolved_region: Literal["quarantine", "landing_cell"] = Field(
+        "landing_cell",
+        description="an upload no registry, explicit data_region or GPS rule places: kept in the cell it "
+        "landed in (landing_cell), or quarantined region_unresolved (the strict switch)",
+    )
     retention_days: int | None = Field(None, gt=0, description="curated objects and records")
     quarantine_retention_days: int = Field(30, gt=0)
 
@@ -99,12 +103,29 @@ class PolicyOverride(_Strict):
     quarantine_retention_days: int | None = Field(None, gt=0)
 
 
+def _check_zone(v: str | None) -> str | None:
+    if v is None:
+        return v
+    try:
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {v!r}") from exc
+    return v
+
+
 class Cell(_Strict):
     """One data region: everything it owns lives in ``region``."""
 
     region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
     account: str | None = Field(None, pattern=r"^\d{12}$")
     retention_days: int | None = Field(None, gt=0)
+    timezone: str = Field(
+        "UTC",
+        description="the zone assumed for a capture time that carries none (no offset, no GPS, no "
+        "registered camera or source zone); such images are flagged timezone_assumed",
+    )
+
+    _known_timezone = field_validator("timezone")(classmethod(lambda cls, v: _check_zone(v)))
 
 
 class Source(_Strict):
@@ -120,13 +141,16 @@ class Source(_Strict):
         description="IAM principal ARNs (fnmatch patterns) that may ask the audit API for upload URLs "
         "for this source; empty = nobody through the API",
     )
+    timezone: str | None = Field(None, description="the zone of this source's cameras, when one applies")
+
+    _known_timezone = field_validator("timezone")(classmethod(lambda cls, v: _check_zone(v)))
 
 
 class Camera(_Strict):
     """A registered camera; its fields are registry defaults for the images it takes."""
 
     source: str
-    timezone: str = "UTC"
+    timezone: str | None = Field(None, description="IANA zone of the camera's clock; unset: not registered")
     site: str | None = None
     make: str | None = None
     model: str | None = None
@@ -135,14 +159,7 @@ class Camera(_Strict):
     lat: float | None = Field(None, ge=-90, le=90)
     lon: float | None = Field(None, ge=-180, le=180)
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, v: str) -> str:
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {v!r}") from exc
-        return v
+    _known_timezone = field_validator("timezone")(classmethod(lambda cls, v: _check_zone(v)))
 
 
 class GpsRule(_Strict):

@@ -25,6 +25,7 @@ from lenslog.audit import stats
 from lenslog.audit.models import (
     CameraBrightness,
     CameraCoverage,
+    CameraRefusals,
     CellSummary,
     CheckItem,
     CheckStatus,
@@ -89,6 +90,7 @@ COVERAGE_DIMENSIONS: tuple[tuple[str, str], ...] = (
     (Dimension.flag, "Quality flags"),
     (Dimension.split_, "Splits"),
     (Dimension.region, "Data regions"),
+    (Dimension.time_rule, "Capture time rule (cell_zone_assumed: zone assumed)"),
 )
 BALANCE_DIMENSIONS = (
     Dimension.camera,
@@ -503,6 +505,17 @@ def _coverage(counts: _Counts, period: Period, images: int) -> Coverage:
                 refusal_rate=stats.safe_ratio(refused, decided),
             )
         )
+    refused_by_camera = [
+        CameraRefusals(
+            camera=cam,
+            decided=sum(by_status.values()),
+            rejected=by_status.get(Status.rejected, 0),
+            quarantined=by_status.get(Status.quarantined, 0),
+        )
+        for cam, by_status in intake.items()
+        if by_status.get(Status.rejected, 0) or by_status.get(Status.quarantined, 0)
+    ]
+    refused_by_camera.sort(key=lambda r: (-(r.rejected + r.quarantined), r.camera))
     return Coverage(
         window_start=w0,
         window_end=w1,
@@ -511,6 +524,7 @@ def _coverage(counts: _Counts, period: Period, images: int) -> Coverage:
         camera_hour=camera_hour,
         cameras=cameras,
         under_represented=_under_represented(counts, images),
+        refused_by_camera=refused_by_camera,
     )
 
 
@@ -965,6 +979,7 @@ def build_report(
     images = _images(counts)
     decided = counts.sum(Dimension.decision, period.start, period.end)
     decisions_total = sum(decided.values())
+    rules = counts.sum(Dimension.time_rule)  # the whole dataset, like the coverage tables
     totals = Totals(
         dataset_images=images,
         period_images=_images(counts, period.start, period.end),
@@ -975,6 +990,8 @@ def build_report(
         reasons=dict(sorted(counts.sum(Dimension.reason, period.start, period.end).items())),
         duplicate_rate=stats.safe_ratio(decided.get(Status.duplicate, 0), decisions_total),
         near_duplicate_rate=stats.safe_ratio(decided.get(Status.near_duplicate, 0), decisions_total),
+        time_rules=dict(sorted(rules.items())),
+        zone_assumed=rules.get("cell_zone_assumed", 0),
     )
 
     sources = counts.sum(Dimension.source_type)

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 class Verdict(StrEnum):
@@ -60,6 +60,12 @@ class Totals(_Model):
     reasons: dict[str, int] = Field(description="refusal reasons of the period")
     duplicate_rate: float | None = Field(None, description="exact duplicates / decisions of the period")
     near_duplicate_rate: float | None = None
+    time_rules: dict[str, int] = Field(
+        default_factory=dict,
+        description="images of the dataset, by the rule that found their capture time "
+        "(cell_zone_assumed: the cell's zone was assumed); since schema 1.1",
+    )
+    zone_assumed: int = Field(0, description="images of the dataset whose time zone was assumed; since 1.1")
 
 
 class CellSummary(_Model):
@@ -103,6 +109,16 @@ class CameraCoverage(_Model):
     refusal_rate: float | None = Field(None, description="refused / decided in the period")
 
 
+class CameraRefusals(_Model):
+    """One camera's decisions of the period that refused its images (cameras the dataset never
+    saw too: a camera whose every upload is refused is the first one an operator looks for)."""
+
+    camera: str = Field(description="camera id; 'unknown' when nothing names one")
+    decided: int
+    rejected: int
+    quarantined: int
+
+
 class Gap(_Model):
     dimension: str
     value: str
@@ -120,6 +136,9 @@ class Coverage(_Model):
     camera_hour: Matrix
     cameras: list[CameraCoverage]
     under_represented: list[Gap]
+    refused_by_camera: list[CameraRefusals] = Field(
+        default_factory=list, description="the period's refusals per camera, most first; since 1.1"
+    )
 
 
 class DriftDimension(_Model):

@@ -92,6 +92,10 @@ def render_csv(report: Report) -> dict[str, str]:
                 for c in cov.cameras
             ],
         ),
+        "refused_by_camera.csv": _csv(
+            ["camera", "decided", "rejected", "quarantined"],
+            [[c.camera, c.decided, c.rejected, c.quarantined] for c in cov.refused_by_camera],
+        ),
         "camera_day.csv": _csv(
             ["camera", *cov.camera_day.columns],
             [[r, *v] for r, v in zip(cov.camera_day.rows, cov.camera_day.values, strict=True)],
@@ -283,6 +287,17 @@ def _coverage(report: Report) -> str:
                 for c in cov.cameras
             ],
             numeric=(1, 2, 3, 6, 7, 8),
+        )
+    )
+    out.append("<h3>Refused this week, per camera</h3>")
+    out.append(
+        _table(
+            ["Camera", "Decided", "Rejected", "Quarantined"],
+            [
+                [_e(c.camera), f"{c.decided:,}", f"{c.rejected:,}", f"{c.quarantined:,}"]
+                for c in cov.refused_by_camera
+            ],
+            numeric=(1, 2, 3),
         )
     )
     blocks = []

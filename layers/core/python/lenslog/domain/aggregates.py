@@ -38,6 +38,7 @@ class Dimension(StrEnum):
     conditions = "conditions"
     camera_hour = "camera_hour"  # value "<camera>|<hour>" for the camera x hour coverage
     complete = "complete"  # value "camera_time", "location": images carrying those fields
+    time_rule = "time_rule"  # how the capture time was found; "cell_zone_assumed": zone assumed
     # intake (decision day)
     decision = "decision"
     reason = "reason"
@@ -114,6 +115,8 @@ def dataset_increments(decision: Decision, sign: int = 1) -> list[Increment]:
     if decision.quality is not None:
         out.append((Dimension.brightness, brightness_bucket(decision.quality.brightness)))
         out.extend((Dimension.flag, f) for f in decision.quality.flags)
+    if md.captured_at is not None:
+        out.append((Dimension.time_rule, md.time_rule or "given"))
     if md.camera_id and md.captured_at is not None:
         out.append((Dimension.complete, "camera_time"))
     if md.lat is not None and md.lon is not None:

@@ -13,8 +13,19 @@ Decisions:
 - Dates are kept *as found* (``YYYY:MM:DD HH:MM:SS``) but only when :func:`parse_exif_datetime`
   accepts them; the first valid of DateTimeOriginal, DateTimeDigitized, DateTime wins and the
   offset and sub-seconds are taken from the matching tags (then the generic ones).
+  The offset is the matching one (OffsetTimeOriginal for DateTimeOriginal...), else
+  OffsetTimeOriginal, OffsetTimeDigitized, OffsetTime, else one written into the date itself
+  (``2026:11:20 14:30:05+02:00``); a fraction written into the date (``...:05.25``) is the
+  sub-second when no SubSecTime tag gives one. ``datetime_tag``/``offset_tag`` name the tags used.
 - GPS latitude and longitude are a pair: if either is unusable both are dropped. Lowercase
   references (``n``, ``e``) are accepted; a missing reference drops the pair (the sign is unknown).
+- GPSDateStamp + GPSTimeStamp (UTC by definition) become ``gps_datetime`` (ISO, ``+00:00``) when
+  both are real; hours, minutes and seconds out of range drop it with a note.
+
+:func:`read_exif` reads an opened Pillow image (its header; no pixel is decoded);
+:func:`read_exif_bytes` finds the EXIF block in the first bytes of a JPEG, PNG or TIFF file
+(:func:`find_exif_block`, bounded by what it is given) and reads that, so that a refused upload
+still tells its camera and time without Pillow ever opening it as an image.
 """
 
 from __future__ import annotations
@@ -24,7 +35,7 @@ import re
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -50,10 +61,16 @@ GPS_LATITUDE_REF = 1
 GPS_LATITUDE = 2
 GPS_LONGITUDE_REF = 3
 GPS_LONGITUDE = 4
+GPS_TIME_STAMP = 7
+GPS_DATE_STAMP = 29
 
 MAX_TEXT = 256
 
-_EXIF_DATETIME = re.compile(r"^(\d{4})[:\-/](\d{2})[:\-/](\d{2})[ T](\d{2}):(\d{2}):(\d{2})$")
+_EXIF_DATETIME = re.compile(
+    r"^(\d{4})[:\-/](\d{2})[:\-/](\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?"
+    r"\s*(Z|[+-]\d{2}:?\d{2})?$"
+)
+_GPS_DATE = re.compile(r"^(\d{4})[:\-/](\d{2})[:\-/](\d{2})$")
 _OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
 
 
@@ -71,6 +88,9 @@ class ExifFields:
     lon: float | None = None
     orientation: int | None = None
     notes: tuple[str, ...] = ()
+    datetime_tag: str | None = None  # the tag the date came from: DateTimeOriginal, ...
+    offset_tag: str | None = None  # the tag the offset came from: OffsetTimeOriginal, ...
+    gps_datetime: str | None = None  # GPSDateStamp + GPSTimeStamp, ISO 8601 in UTC
 
 
 class _Dropped(ValueError):
@@ -78,15 +98,26 @@ class _Dropped(ValueError):
 
 
 def parse_exif_datetime(text: str) -> datetime | None:
-    """``'YYYY:MM:DD HH:MM:SS'`` (also with ``-`` or ``/`` in the date, or a ``T``) as a naive
-    datetime, or ``None`` when it is not a real date (zeroed, blank, out of range)."""
+    """``'YYYY:MM:DD HH:MM:SS'`` (also with ``-`` or ``/`` in the date, or a ``T``; a fraction and
+    an offset may follow) as a naive datetime of the wall clock, fraction included, or ``None``
+    when it is not a real date (zeroed, blank, out of range)."""
+    split = split_exif_datetime(text)
+    return split[0] if split else None
+
+
+def split_exif_datetime(text: str) -> tuple[datetime, str | None, str | None] | None:
+    """The wall clock, the fraction digits and the offset (``+HH:MM``) written into one EXIF date."""
     m = _EXIF_DATETIME.match(text.strip())
     if not m:
         return None
+    *parts, fraction, offset = m.groups()
     try:
-        return datetime(*(int(g) for g in m.groups()))  # type: ignore[arg-type]
+        naive = datetime(*(int(g) for g in parts))  # type: ignore[arg-type]
     except ValueError:
         return None
+    if fraction:
+        naive = naive.replace(microsecond=int(fraction[:6].ljust(6, "0")))
+    return naive, fraction, normalise_offset(offset) if offset else None
 
 
 def normalise_offset(text: str) -> str | None:
@@ -234,14 +265,113 @@ def _get_ifd(exif: Any, tag: int, name: str, reader: _Reader) -> Mapping[int, An
 def read_exif(image: Image.Image) -> ExifFields:
     """The make, model, serial, capture time, position and orientation found in ``image``'s EXIF.
     Never raises: a field that cannot be read or trusted is ``None`` and explained in ``notes``."""
-    from PIL import ExifTags
-
     reader = _Reader()
     exif = _recording(reader, "IFD0", lambda: (image.getexif(), dict(image.getexif().items())))
+    raw = getattr(image, "info", {}).get("exif")
+    return _fields(exif, raw if isinstance(raw, bytes | bytearray) else None, reader)
+
+
+def read_exif_bytes(data: bytes) -> ExifFields:
+    """:func:`read_exif` over the EXIF block found in the first bytes of an image file (JPEG APP1,
+    PNG eXIf, a TIFF's own header); empty fields when there is none. Nothing but the block is
+    parsed: no image is opened, no pixel decoded; a block cut short by ``data``'s end loses the
+    fields it no longer holds, with notes."""
+    reader = _Reader()
+    block = _recording(reader, "IFD0", lambda: find_exif_block(data))
+    if not block:
+        return ExifFields(notes=tuple(reader.notes))
+
+    def load() -> tuple[Any, dict[int, Any]]:
+        from PIL import Image
+
+        exif = Image.Exif()
+        exif.load(bytes(block))
+        return exif, dict(exif.items())
+
+    return _fields(_recording(reader, "IFD0", load), block, reader)
+
+
+def find_exif_block(data: bytes) -> bytes | None:
+    """The EXIF (TIFF-structured) block of a JPEG, PNG or TIFF file, from its first bytes only:
+    JPEG segments are walked up to the start of scan, PNG chunks up to the image data's end."""
+    if data[:3] == b"\xff\xd8\xff":
+        i = 2
+        while i + 4 <= len(data):
+            if data[i] != 0xFF:
+                return None
+            marker = data[i + 1]
+            if marker == 0xFF:  # fill byte
+                i += 1
+                continue
+            if marker in (0x01, 0xD8) or 0xD0 <= marker <= 0xD7:
+                i += 2
+                continue
+            if marker in (0xDA, 0xD9):  # start of scan, end of image: no metadata after
+                return None
+            length = int.from_bytes(data[i + 2 : i + 4], "big")
+            if length < 2:
+                return None
+            segment = data[i + 4 : i + 2 + length]
+            if marker == 0xE1 and segment.startswith(b"Exif\0\0"):
+                return segment
+            i += 2 + length
+        return None
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        i = 8
+        while i + 8 <= len(data):
+            length = int.from_bytes(data[i : i + 4], "big")
+            kind = data[i + 4 : i + 8]
+            if kind == b"eXIf":
+                return data[i + 8 : i + 8 + length]
+            if kind in (b"tEXt", b"zTXt", b"iTXt"):
+                found = _raw_profile(kind, data[i + 8 : i + 8 + length])
+                if found:
+                    return found
+            if kind == b"IEND":
+                return None
+            i += 12 + length
+        return None
+    if data[:4] in (b"II*\x00", b"MM\x00*"):
+        return data
+    return None
+
+
+_RAW_PROFILES = (b"Raw profile type exif", b"Raw profile type APP1")
+MAX_RAW_PROFILE = 1 << 20  # hex text of an EXIF block (<= 64 KB), decompressed at most this far
+
+
+def _raw_profile(kind: bytes, chunk: bytes) -> bytes | None:
+    """The EXIF block ImageMagick and exiv2 write into a PNG text chunk (``Raw profile type exif``:
+    ``"\\nexif\\n  <length>\\n<hex>"``), zlib-compressed in zTXt and iTXt, decompressed bounded."""
+    import zlib
+
+    keyword, sep, rest = chunk.partition(b"\0")
+    if not sep or keyword not in _RAW_PROFILES:
+        return None
+    compressed = False
+    if kind == b"zTXt":
+        rest, compressed = rest[1:], True
+    elif kind == b"iTXt":
+        flag = rest[:1] == b"\x01"
+        rest = rest[2:]
+        for _ in range(2):  # language tag, translated keyword
+            rest = rest.partition(b"\0")[2]
+        compressed = flag
+    if compressed:
+        rest = zlib.decompressobj().decompress(rest, MAX_RAW_PROFILE)
+    lines = rest.decode("ascii", "replace").split("\n")
+    if len(lines) < 4 or not lines[2].strip().isdigit():
+        return None
+    block = bytes.fromhex("".join(lines[3:]).strip())[: int(lines[2])]
+    return block or None
+
+
+def _fields(exif: Any, raw: bytes | bytearray | None, reader: _Reader) -> ExifFields:
+    from PIL import ExifTags
+
     if exif is None:
         return ExifFields(notes=tuple(reader.notes))
     exif, base = exif
-    raw = getattr(image, "info", {}).get("exif")
     if not base and isinstance(raw, bytes | bytearray) and len(raw) > 14:
         reader.note("IFD0", f"an EXIF block of {len(raw)} bytes holds no readable tag")
     sub = _get_ifd(exif, ExifTags.IFD.Exif, "ExifIFD", reader) if ExifTags.IFD.Exif in base else {}
@@ -256,20 +386,24 @@ def read_exif(image: Image.Image) -> ExifFields:
     model = text(base, TAG_MODEL, "Model")
     serial = text(sub, TAG_BODY_SERIAL, "BodySerialNumber") or text(base, TAG_CAMERA_SERIAL, "SerialNumber")
 
-    when, offset, subsec = _read_time(base, sub, reader)
+    time = _read_time(base, sub, reader)
     lat, lon = _read_gps(gps, reader)
+    gps_datetime = _read_gps_time(gps, reader)
     orientation = reader.field("Orientation", lambda: _orientation(base)) if TAG_ORIENTATION in base else None
     return ExifFields(
         make=make,
         model=model,
         serial=serial,
-        datetime_original=when,
-        offset=offset,
-        subsec=subsec,
+        datetime_original=time.when,
+        offset=time.offset,
+        subsec=time.subsec,
         lat=lat,
         lon=lon,
         orientation=orientation,
         notes=tuple(reader.notes),
+        datetime_tag=time.date_tag,
+        offset_tag=time.offset_tag,
+        gps_datetime=gps_datetime,
     )
 
 
@@ -325,9 +459,19 @@ def _subsec_value(value: Any) -> str | None:
     return text
 
 
-def _read_time(
-    base: Mapping[int, Any], sub: Mapping[int, Any], reader: _Reader
-) -> tuple[str | None, str | None, str | None]:
+@dataclass(frozen=True)
+class _Time:
+    when: str | None = None
+    offset: str | None = None
+    subsec: str | None = None
+    date_tag: str | None = None
+    offset_tag: str | None = None
+
+
+_OFFSET_ORDER = (TAG_OFFSET_TIME_ORIGINAL, TAG_OFFSET_TIME_DIGITIZED, TAG_OFFSET_TIME)
+
+
+def _read_time(base: Mapping[int, Any], sub: Mapping[int, Any], reader: _Reader) -> _Time:
     for name, where, date_tag, offset_tag, subsec_tag in _TIME_TAGS:
         ifd = sub if where == "sub" else base
         if date_tag not in ifd:
@@ -335,16 +479,51 @@ def _read_time(
         when = reader.field(name, partial(_date_value, ifd[date_tag]))
         if when is None:
             continue
-        offset = None
-        for tag in (offset_tag, TAG_OFFSET_TIME_ORIGINAL, TAG_OFFSET_TIME):
+        offset = used = None
+        for tag in dict.fromkeys((offset_tag, *_OFFSET_ORDER)):
             if tag in sub:
                 offset = reader.field(_OFFSET_NAMES[tag], partial(_offset_value, sub[tag]))
-                break
+                if offset is not None:
+                    used = _OFFSET_NAMES[tag]
+                    break
+        split = split_exif_datetime(when)
+        if offset is None and split is not None and split[2] is not None:
+            offset, used = split[2], name
         subsec = None
         if subsec_tag in sub:
             subsec = reader.field(_SUBSEC_NAMES[subsec_tag], partial(_subsec_value, sub[subsec_tag]))
-        return when, offset, subsec
-    return None, None, None
+        if subsec is None and split is not None and split[1]:
+            subsec = split[1]
+        return _Time(when, offset, subsec, name, used)
+    return _Time()
+
+
+def _read_gps_time(gps: Mapping[int, Any], reader: _Reader) -> str | None:
+    if GPS_DATE_STAMP not in gps or GPS_TIME_STAMP not in gps:
+        return None
+
+    def read() -> str | None:
+        day = clean_text(gps[GPS_DATE_STAMP])
+        if day is None:
+            return None
+        m = _GPS_DATE.match(day)
+        if not m:
+            raise _Dropped(f"{_show(day)} is not a date")
+        stamp = gps[GPS_TIME_STAMP]
+        parts = stamp if isinstance(stamp, tuple | list) else (stamp,)
+        if len(parts) != 3:
+            raise _Dropped(f"{_show(stamp)} is not hours, minutes, seconds")
+        hours, minutes, seconds = (_rational(p) for p in parts)
+        if not (0 <= hours < 24 and hours == int(hours) and 0 <= minutes < 60 and 0 <= seconds < 61):
+            raise _Dropped(f"{_show(stamp)} is not a time of day")
+        try:
+            midnight = datetime(*(int(g) for g in m.groups()), tzinfo=UTC)  # type: ignore[arg-type, misc]
+        except ValueError as exc:
+            raise _Dropped(f"{_show(day)} is not a date") from exc
+        at = midnight + timedelta(hours=hours, minutes=minutes, seconds=seconds)
+        return at.isoformat()
+
+    return reader.field("GPSDateTime", read)
 
 
 def _read_gps(gps: Mapping[int, Any], reader: _Reader) -> tuple[float | None, float | None]:

@@ -4,6 +4,12 @@
 metadata, fingerprints, required fields, quality policy) and collects what it could extract even
 when it refuses, so that every decision carries whatever metadata, quality and hashes exist.
 What needs the corpus (exact and near duplicates, residency) is decided by the ingest service.
+
+A refused image keeps the metadata its header tells (make, model, serial, capture time, GPS, and
+the camera id from S3 metadata, sidecar or key): its EXIF block is read from at most
+``HEADER_BYTES`` of the file (:func:`lenslog.domain.exif.read_exif_bytes`), never by decoding
+pixels the gate refused. An oversized object is not downloaded: the caller passes its first
+``HEADER_BYTES`` (one ranged GET) to :func:`refused_metadata`.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from lenslog.config import Config, Policy
 from lenslog.domain import decode as dec
 from lenslog.domain import hashing, quality
-from lenslog.domain.exif import ExifFields, read_exif
+from lenslog.domain.exif import ExifFields, read_exif, read_exif_bytes
 from lenslog.domain.metadata import MetadataInputs, missing_required, normalise
 from lenslog.domain.models import (
     Hashes,
@@ -30,6 +36,10 @@ from lenslog.domain.models import (
 
 if TYPE_CHECKING:
     import numpy as np
+
+# A JPEG's EXIF lives in one APP1 segment of at most 64 KB, usually behind a JFIF or Adobe segment
+# and before the image data; 256 KB also covers the XMP and ICC segments some cameras put first.
+HEADER_BYTES = 256 * 1024
 
 NO_EXIF = ExifFields(
     make=None,
@@ -52,6 +62,7 @@ class GateInput:
     s3_metadata: Mapping[str, str] = field(default_factory=dict)
     sidecar: Mapping[str, Any] | None = None
     sidecar_error: str | None = None
+    cell: str | None = None  # the cell the object landed in
 
 
 @dataclass
@@ -85,8 +96,26 @@ def metadata_of(
         s3_metadata=inp.s3_metadata,
         exif=exif,
         sidecar_error=inp.sidecar_error,
+        cell=inp.cell,
     )
     return normalise(inputs, config, now=now)
+
+
+def header_metadata(
+    inp: GateInput, config: Config, head: bytes, now: datetime | None = None
+) -> ImageMetadata:
+    """The metadata of an image the gate refused, from the EXIF block of ``head`` (no decode):
+    the whole file when it is within the byte limit (a TIFF's IFD may follow its strips), else
+    its first ``HEADER_BYTES``."""
+    return metadata_of(inp, config, read_exif_bytes(head), now)
+
+
+def refused_metadata(
+    inspection: Inspection, inp: GateInput, config: Config, head: bytes, now: datetime | None = None
+) -> Inspection:
+    """``inspection`` (refused unread) with what the file's header tells; ``head``: its first bytes."""
+    inspection.metadata = header_metadata(inp, config, head, now)
+    return inspection
 
 
 def context_metadata(inp: GateInput, config: Config, now: datetime | None = None) -> ImageMetadata:
@@ -122,6 +151,7 @@ def inspect(
     if size_refusal is not None:
         result.refusals.append(size_refusal)
         if size_refusal.reason is Reason.too_large:
+            result.metadata = header_metadata(inp, config, data[:HEADER_BYTES], now)
             return result
     result.hashes = Hashes(sha256=hashing.sha256_hex(data), library_versions=hashing.library_versions())
     if size_refusal is not None:
@@ -140,7 +170,9 @@ def inspect(
         if refused.size:
             info.width, info.height = refused.size
         result.refusals.append(refused.refusal)
-        _check_required(result, context)
+        result.metadata = header_metadata(inp, config, data, now)
+        result.policy = config.policy_for(result.metadata.source_id)
+        _check_required(result, result.metadata)
         return result
 
     info.format, info.width, info.height, info.mode = (

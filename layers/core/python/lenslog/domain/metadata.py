@@ -15,21 +15,19 @@ from the local hour). ``meta.provenance[field]`` names the source of every field
 naming the field, the value and the source, and the next source down may then fill the field.
 :func:`normalise` never raises, whatever the mappings hold.
 
-Time decisions:
+Time decisions (the rules themselves live in :mod:`lenslog.domain.capture_time`):
 
-- ``captured_at`` is always UTC and aware. A value with an offset (ISO ``Z`` or ``+02:00``, EXIF
-  DateTimeOriginal + OffsetTimeOriginal) or an epoch (seconds, or milliseconds above 10^11) is an
-  instant. A naive value (ISO without offset, EXIF without offset, key-path stamps) is localised
-  with the image's time zone, with a note saying which zone was used.
-- The image's ``timezone`` is, by precedence, the one stated explicitly (sidecar or S3 metadata
-  ``timezone``: an IANA name or a ``+HH:MM`` offset), else the registered camera's zone, else the
-  offset carried by the capture time itself. ``captured_local`` is the capture instant as wall
-  time in that zone (ISO, no offset).
-- **A naive time without any known zone** sets ``captured_local`` only, with a note starting with
-  ``timezone_unknown``. ``captured_at`` stays ``None`` on purpose, so
-  ``missing_required(meta, ["captured_at"])`` reports it and the image waits in quarantine until
-  a sidecar with a zone (or a camera registration) re-evaluates it. Guessing UTC would silently
-  shift every capture of that camera by hours and corrupt shift and day coverage.
+- ``captured_at`` is always UTC and aware. The clock is taken by precedence like any field
+  (sidecar, S3 metadata, EXIF DateTimeOriginal/DateTimeDigitized/DateTime, key path). A clock with
+  an offset (ISO ``Z`` or ``+02:00``, EXIF OffsetTime*, an epoch) is an instant. A naive clock is
+  placed by, in order: a stated ``timezone`` (sidecar, S3 metadata, key path), the EXIF GPS time
+  stamps, the zone at the image's GPS position, the registered camera's zone, its source's, and
+  last the zone configured for the cell it landed in, flagged ``timezone_assumed``.
+  ``time_rule`` names the rule, ``provenance["timezone"]`` where the zone came from.
+- An image lacks a capture time only when no source gives a usable clock: an unknown zone is a
+  flag and a note, never a missing time (it no longer leaves ``captured_at`` unset).
+- ``captured_local`` is the wall clock in the image's zone (ISO, no offset); shifts, capture days
+  and splits use it.
 - A capture time before 1990 or more than one day after ``now`` is dropped with a note.
 - A date without a time (``2026-11-20``, key-path date folders) is midnight local time, with a
   note; the shift is not derived from it.
@@ -50,15 +48,20 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Any
 
 from lenslog.config import Config, PersonalData, SourceType
-from lenslog.domain.exif import ExifFields, normalise_offset, parse_exif_datetime
+from lenslog.domain import capture_time as ct
+from lenslog.domain.capture_time import ExifTime as _ExifTime
+from lenslog.domain.capture_time import When as _When
+from lenslog.domain.capture_time import parse_time as _parse_time
+from lenslog.domain.capture_time import tzinfo_of as _tzinfo
+from lenslog.domain.exif import ExifFields, normalise_offset
 from lenslog.domain.models import ImageMetadata, Provenance
 
-NOTE_TIMEZONE_UNKNOWN = "timezone_unknown"
+NOTE_TIMEZONE_ASSUMED = ct.NOTE_TIMEZONE_ASSUMED
 EARLIEST_CAPTURE = datetime(1990, 1, 1, tzinfo=UTC)
 FUTURE_TOLERANCE = timedelta(days=1)
 MAX_TEXT = 256
@@ -117,9 +120,6 @@ ALIASES: dict[str, str] = {
 _NOT_SETTABLE = {"provenance", "notes"}
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-_COMPACT_DATETIME = re.compile(r"^(\d{4})(\d{2})(\d{2})[T_ -]?(\d{2})(\d{2})(\d{2})$")
-_EPOCH = re.compile(r"^\d{9,13}(\.\d+)?$")
 _STAMPS = (
     re.compile(r"(?<!\d)(\d{4})(\d{2})(\d{2})[_T-]?(\d{2})(\d{2})(\d{2})(?!\d)"),
     re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})[T_ ](\d{2})[-:.](\d{2})[-:.](\d{2})(?!\d)"),
@@ -135,6 +135,7 @@ class MetadataInputs:
     s3_metadata: Mapping[str, str]
     exif: ExifFields
     sidecar_error: str | None = None
+    cell: str | None = None  # the cell the image landed in (its zone is the last resort); else home
 
 
 class _Invalid(ValueError):
@@ -146,21 +147,6 @@ class _Layer:
     source: Provenance
     values: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class _ExifTime:
-    text: str
-    offset: str | None
-    subsec: str | None
-
-
-@dataclass(frozen=True)
-class _When:
-    value: datetime  # aware when ``aware``
-    aware: bool
-    date_only: bool = False
-    epoch: bool = False
 
 
 # --- public interface ---------------------------------------------------------------------------
@@ -337,7 +323,9 @@ class _Merger:
             if value is not None:
                 layer.values[name] = value
         if exif.datetime_original:
-            layer.values["captured_at"] = _ExifTime(exif.datetime_original, exif.offset, exif.subsec)
+            layer.values["captured_at"] = _ExifTime(
+                exif.datetime_original, exif.offset, exif.subsec, exif.offset_tag
+            )
         return layer
 
     def read_key_path(self, key: str) -> None:
@@ -491,11 +479,15 @@ class _Merger:
             return
 
     def resolve_time(self, layers: Sequence[_Layer]) -> None:
-        # the zone explicitly stated, else the registered camera's
-        zone_name = self.resolve("timezone", [lay for lay in layers if lay.source != Provenance.exif], _zone)
-        zone_source = self.provenance.get("timezone")
+        stated_layers = [lay for lay in layers if lay.source not in (Provenance.exif, Provenance.registry)]
+        stated_name = self.resolve("timezone", stated_layers, _zone)
+        stated = ct.Zone(stated_name, self.provenance["timezone"]) if stated_name else None
+        camera = self.config.cameras.get(self.values.get("camera_id") or "")
+        if stated is None and camera is not None and camera.timezone:
+            self.set("timezone", camera.timezone, Provenance.registry)  # also when no time is known
         when: _When | None = None
         when_source: Provenance | None = None
+        raw: Any = None
         for layer in layers:
             if "captured_at" not in layer.values:
                 continue
@@ -512,37 +504,55 @@ class _Merger:
             break
         if when is None or when_source is None:
             return
-        zone = _tzinfo(zone_name) if zone_name else None
-        if when.aware:
-            utc = when.value.astimezone(UTC)
-            if zone is None:  # the value's own offset is all we know of the local zone
-                zone = when.value.tzinfo or UTC
-                zone_name = _offset_name(when.value)
-                self.set("timezone", zone_name, when_source)
-            local = utc.astimezone(zone)
-        else:
-            if zone is None:
-                local_text = when.value.replace(tzinfo=None).isoformat()
-                self.set("captured_local", local_text, when_source)
-                self.note(
-                    f"{NOTE_TIMEZONE_UNKNOWN}: captured_at {local_text} from {when_source.value} has no "
-                    "time zone (no offset, no stated zone, no registered camera); captured_at left unset"
-                )
-                self.values["_date_only"] = when.date_only
-                return
-            local = when.value.replace(tzinfo=zone)
-            utc = local.astimezone(UTC)
-            whose = "camera time zone" if zone_source == Provenance.registry.value else "time zone"
-            origin = "" if zone_source == Provenance.registry.value else f" from {zone_source}"
-            self.note(f"captured_at localised with {whose} {zone_name}{origin}")
+        exif_clock = raw if isinstance(raw, _ExifTime) else None
+        found = ct.resolve(when, when_source.value, exif_clock, self.time_evidence(stated, exif_clock))
+        if found is None:  # no zone at all, not even the cell's: keep the wall clock only
+            self.set("captured_local", when.value.replace(tzinfo=None).isoformat(), when_source)
+            self.note(f"captured_at {when.value.isoformat()} has no time zone; captured_at left unset")
+            self.values["_date_only"] = when.date_only
+            return
+        for text in found.notes:
+            self.note(text)
         if when.date_only:
             self.note(
                 f"captured_at from {when_source.value} is a date without a time; "
                 "set to local midnight, no shift derived"
             )
-        self.set("captured_at", utc, when_source)
-        self.set("captured_local", local.replace(tzinfo=None).isoformat(), when_source)
+        self.set("captured_at", found.utc, when_source)
+        self.set("captured_local", found.local.isoformat(), when_source)
+        if "timezone" not in self.values or self.values["timezone"] != found.zone:
+            self.values["timezone"] = found.zone
+        self.provenance["timezone"] = found.zone_source
+        self.set("time_rule", str(found.rule), Provenance(found.zone_source))
+        if found.assumed:
+            self.set("timezone_assumed", True, Provenance.derived)
         self.values["_date_only"] = when.date_only
+
+    def time_evidence(self, stated: ct.Zone | None, exif_clock: _ExifTime | None) -> ct.Evidence:
+        camera = self.config.cameras.get(self.values.get("camera_id") or "")
+        source = self.config.sources.get(self.values.get("source_id") or "")
+        cell_name = self.inputs.cell if self.inputs.cell in self.config.cells else self.config.home_cell
+        cell = self.config.cells.get(cell_name or "")
+        gps_utc = None
+        if exif_clock is not None and self.inputs.exif.gps_datetime:
+            try:
+                gps_utc = datetime.fromisoformat(self.inputs.exif.gps_datetime)
+            except ValueError:
+                gps_utc = None
+        position = None
+        where = self.provenance.get("lat")
+        if self.values.get("lat") is not None and where not in (None, Provenance.registry.value):
+            position = (self.values["lat"], self.values["lon"])
+        return ct.Evidence(
+            stated=stated,
+            gps_utc=gps_utc,
+            position=position,
+            position_source=where or Provenance.exif.value,
+            camera=camera.timezone if camera else None,
+            source=source.timezone if source else None,
+            cell=cell.timezone if cell else None,
+            cell_name=cell_name or "",
+        )
 
     def check_range(self, when: _When) -> None:
         value = when.value
@@ -695,94 +705,6 @@ def _zone(value: Any) -> str | None:
     if _tzinfo(text) is None:
         raise _Invalid("not an IANA time zone or a +HH:MM offset")
     return text
-
-
-def _tzinfo(name: str) -> tzinfo | None:
-    if name == "UTC":
-        return UTC
-    offset = normalise_offset(name)
-    if offset is not None:
-        sign = -1 if offset[0] == "-" else 1
-        return timezone(sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6])))
-    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*", name):
-        return None
-    from zoneinfo import ZoneInfo
-
-    try:
-        return ZoneInfo(name)
-    except Exception:
-        return None
-
-
-def _offset_name(value: datetime) -> str:
-    delta = value.utcoffset() or timedelta(0)
-    if delta == timedelta(0):
-        return "UTC"
-    sign = "-" if delta < timedelta(0) else "+"
-    minutes = abs(int(delta.total_seconds())) // 60
-    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-def _parse_time(value: Any) -> _When:
-    if isinstance(value, _ExifTime):
-        naive = parse_exif_datetime(value.text)
-        if naive is None:
-            raise _Invalid("not a date")
-        if value.subsec:
-            digits = value.subsec[:6].ljust(6, "0")
-            naive = naive.replace(microsecond=int(digits))
-        if value.offset:
-            return _When(naive.replace(tzinfo=_tzinfo(value.offset)), aware=True)
-        return _When(naive, aware=False)
-    if isinstance(value, datetime):
-        return _When(value, aware=value.tzinfo is not None)
-    if isinstance(value, bool):
-        raise _Invalid("expected a time, got bool")
-    if isinstance(value, int | float):
-        return _epoch(float(value))
-    if not isinstance(value, str):
-        raise _Invalid(f"expected a time, got {type(value).__name__}")
-    text = value.strip()
-    if m := _COMPACT_DATE.match(text):
-        return _date_only("-".join(m.groups()))
-    if m := _COMPACT_DATETIME.match(text):
-        parts = [int(g) for g in m.groups()]
-        try:
-            return _When(datetime(*parts), aware=False)  # type: ignore[arg-type]
-        except ValueError as exc:
-            raise _Invalid("not a date") from exc
-    if _EPOCH.match(text):
-        return _epoch(float(text))
-    naive = parse_exif_datetime(text)
-    if naive is not None:
-        return _When(naive, aware=False)
-    if _ISO_DATE.match(text):
-        return _date_only(text)
-    iso = text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text
-    try:
-        parsed = datetime.fromisoformat(iso)
-    except ValueError as exc:
-        raise _Invalid("not an ISO 8601 time, an epoch or an EXIF date") from exc
-    return _When(parsed, aware=parsed.tzinfo is not None)
-
-
-def _date_only(text: str) -> _When:
-    try:
-        day = date.fromisoformat(text)
-    except ValueError as exc:
-        raise _Invalid("not a date") from exc
-    return _When(datetime(day.year, day.month, day.day), aware=False, date_only=True)
-
-
-def _epoch(seconds: float) -> _When:
-    if not math.isfinite(seconds):
-        raise _Invalid("not a finite number")
-    if seconds > 1e11:  # milliseconds
-        seconds /= 1000.0
-    try:
-        return _When(datetime.fromtimestamp(seconds, tz=UTC), aware=True, epoch=True)
-    except (OverflowError, OSError, ValueError) as exc:
-        raise _Invalid("epoch out of range") from exc
 
 
 def _valid_date(text: str) -> bool:

@@ -107,6 +107,14 @@ class ImageMetadata(BaseModel):
     captured_at: datetime | None = Field(None, description="UTC when the offset or zone is known")
     captured_local: str | None = Field(None, description="local wall-clock time, ISO, no offset")
     timezone: str | None = None
+    time_rule: str | None = Field(
+        None,
+        description="how captured_at was found: exif_offset, stated_offset, stated_zone, gps_time, "
+        "gps_zone, camera_zone, source_zone, cell_zone_assumed",
+    )
+    timezone_assumed: bool | None = Field(
+        None, description="true when the zone is the cell's configured default, not the image's own"
+    )
     make: str | None = None
     model: str | None = None
     serial: str | None = None

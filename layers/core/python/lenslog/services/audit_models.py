@@ -110,9 +110,14 @@ class DecisionSummary(BaseModel):
     duplicate_of: str | None = None
     camera_id: str | None = None
     stored: StoredAt | None = None
+    make: str | None = Field(None, description="what the image's metadata says, refused images too")
+    model: str | None = None
+    captured_at: datetime | None = None
+    time_rule: str | None = Field(None, description="how captured_at was found (cell_zone_assumed: assumed)")
 
     @classmethod
     def of(cls, doc: dict[str, Any]) -> DecisionSummary:
+        md = doc.get("metadata") or {}
         return cls(
             bucket=doc["bucket"],
             key=doc["key"],
@@ -122,8 +127,12 @@ class DecisionSummary(BaseModel):
             decided_at=doc["decided_at"],
             image_id=doc.get("image_id"),
             duplicate_of=doc.get("duplicate_of"),
-            camera_id=(doc.get("metadata") or {}).get("camera_id"),
+            camera_id=md.get("camera_id"),
             stored=doc.get("stored"),
+            make=md.get("make"),
+            model=md.get("model"),
+            captured_at=md.get("captured_at"),
+            time_rule=md.get("time_rule"),
         )
 
 

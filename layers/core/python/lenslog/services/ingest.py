@@ -155,6 +155,7 @@ class IngestService:
             s3_metadata=user_metadata(head.metadata),
             sidecar=sidecar.content,
             sidecar_error=sidecar.error,
+            cell=self.res.cell,
         )
         now = self.clock()
         origin = head.metadata.get(ORIGIN_META)
@@ -166,7 +167,12 @@ class IngestService:
             if home.cell not in (None, self.res.cell):
                 return self._relocate(ref, head, sidecar, home.cell, policy)
         inspection = gate.refuse_unread(context, head.size, self.config)
-        if inspection is None:
+        if inspection is not None:
+            # Too large to download: its header alone (one ranged GET) tells its camera and time.
+            prefix = self.store.get_prefix(ref.bucket, ref.key, gate.HEADER_BYTES)
+            if prefix is not None and prefix.version_id in (None, head.version_id):
+                gate.refused_metadata(inspection, inp, self.config, prefix.data, now)
+        else:
             data = self.store.get(ref.bucket, ref.key, head.version_id)
             if data is None:
                 return None
@@ -441,6 +447,7 @@ class IngestService:
             s3_metadata=user_metadata(s3_metadata),
             sidecar=sidecar.content,
             sidecar_error=sidecar.error,
+            cell=self.res.cell,
         )
         inspection = gate.inspect(inp, self.config, now)
         # A late sidecar cannot move an image to another cell from quarantine: the residency
