@@ -25,6 +25,12 @@ sorting every item of the table and keeping those of the partition key asked for
 that same code only the partition's items, in the same order, so the answer is identical (a
 partition of a table with a sort key is kept sorted by it; index queries are left as they are).
 
+**DynamoDB answers one request at a time.** moto checks a condition and then writes without a
+lock, and applies a transaction action by action: two concurrent requests can both pass the same
+condition, and a read can see a transaction half applied. DynamoDB isolates both. The patch
+serialises moto's DynamoDB request handler (``DynamoHandler.call_action``), so a conditional
+write or a transaction is atomic on the embedded AWS as it is on AWS.
+
 **S3 bodies spill to disk.** moto holds each object's bytes in a ``tempfile.SpooledTemporaryFile``
 (in memory up to 5 MB). The patch gives it a buffer with the same file calls that keeps at most
 64 KB in memory and the rest in one file per object in a spool folder, opened only while it is
@@ -38,6 +44,7 @@ that changes one fails there, not silently in a user's run):
 - tables created by lenslog have no stream (moto's snapshot also rolled back stream records);
 - ``moto.s3.models`` makes every object's buffer with ``tempfile.SpooledTemporaryFile`` and uses
   only ``seek``, ``read``, ``write``, ``truncate`` and ``close`` on it;
+- every DynamoDB request goes through ``DynamoHandler.call_action``;
 - ``Table.query`` reads a table's items through ``Table.all_items()`` and keeps those whose hash
   key is the one asked for.
 """
@@ -59,6 +66,7 @@ from typing import Any
 
 _state = threading.local()
 _lock = threading.Lock()
+_dynamodb_lock = threading.RLock()  # one DynamoDB request at a time
 _installed: dict[str, Any] = {}
 
 
@@ -281,7 +289,14 @@ def install() -> None:
                 return _partition(self, asked[1])
             return original_all_items(self)
 
+        from moto.dynamodb.responses import DynamoHandler
         from moto.s3 import models as s3_models
+
+        original_call: Callable[..., Any] = DynamoHandler.call_action
+
+        def call_action(self: Any) -> Any:
+            with _dynamodb_lock:
+                return original_call(self)
 
         spool = tempfile.mkdtemp(prefix="lenslog-s3-")
         atexit.register(shutil.rmtree, spool, True)
@@ -292,7 +307,9 @@ def install() -> None:
             all_items=original_all_items,
             tempfile=s3_models.tempfile,
             spool=spool,
+            call_action=original_call,
         )
+        DynamoHandler.call_action = call_action  # type: ignore[method-assign]
         s3_models.tempfile = _SpillingTempfile(spool)  # type: ignore[assignment]
         models.copy = _SnapshotFreeCopy(Table)  # type: ignore[assignment]
         models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
@@ -312,9 +329,11 @@ def uninstall() -> None:
         models.copy = _installed["copy"]
         Table.query = _installed["query"]  # type: ignore[method-assign]
         Table.all_items = _installed["all_items"]  # type: ignore[method-assign]
+        from moto.dynamodb.responses import DynamoHandler
         from moto.s3 import models as s3_models
 
         s3_models.tempfile = _installed["tempfile"]
+        DynamoHandler.call_action = _installed["call_action"]  # type: ignore[method-assign]
         _installed.clear()
 
 

@@ -1,0 +1,375 @@
+"""The embedded AWS's one run-time patch of moto (lenslog.local.emulator), and what it relies on in
+moto: a moto upgrade that changes one of these fails here, not silently in a user's run."""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import os
+import re
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from lenslog.local import emulator
+
+REGION = "eu-central-1"
+
+
+@pytest.fixture
+def patched():
+    was = emulator.installed()
+    emulator.install()
+    yield
+    if not was:
+        emulator.uninstall()
+
+
+@pytest.fixture
+def unpatched():
+    was = emulator.installed()
+    emulator.uninstall()
+    yield
+    if was:
+        emulator.install()
+
+
+def _table(ddb, name="t", range_key=True):
+    schema = [{"AttributeName": "PK", "KeyType": "HASH"}]
+    attrs = [{"AttributeName": "PK", "AttributeType": "S"}]
+    if range_key:
+        schema.append({"AttributeName": "SK", "KeyType": "RANGE"})
+        attrs.append({"AttributeName": "SK", "AttributeType": "S"})
+    ddb.create_table(
+        TableName=name, KeySchema=schema, AttributeDefinitions=attrs, BillingMode="PAY_PER_REQUEST"
+    )
+    return name
+
+
+def _backend_table(name="t"):
+    from moto.dynamodb.models import dynamodb_backends
+
+    return dynamodb_backends["123456789012"][REGION].tables[name]
+
+
+def _items(ddb, name="t"):
+    return sorted(str(sorted(i.items())) for i in ddb.scan(TableName=name)["Items"])
+
+
+def _seed(ddb, name="t", n=50):
+    for i in range(n):
+        ddb.put_item(
+            TableName=name, Item={"PK": {"S": f"p{i % 7}"}, "SK": {"S": f"s{i:03d}"}, "n": {"N": str(i)}}
+        )
+
+
+def _cancelled_transaction(ddb, name="t"):
+    """Put a new item, update and delete existing ones, then a condition that fails."""
+    with pytest.raises(ClientError) as err:
+        ddb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": name, "Item": {"PK": {"S": "new"}, "SK": {"S": "x"}}}},
+                {
+                    "Update": {
+                        "TableName": name,
+                        "Key": {"PK": {"S": "p1"}, "SK": {"S": "s001"}},
+                        "UpdateExpression": "SET n = :v ADD c :one",
+                        "ExpressionAttributeValues": {":v": {"N": "-1"}, ":one": {"N": "1"}},
+                    }
+                },
+                {"Delete": {"TableName": name, "Key": {"PK": {"S": "p2"}, "SK": {"S": "s002"}}}},
+                {
+                    "ConditionCheck": {
+                        "TableName": name,
+                        "Key": {"PK": {"S": "p3"}, "SK": {"S": "s003"}},
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                    }
+                },
+            ]
+        )
+    return err.value
+
+
+@mock_aws
+def test_moto_snapshots_a_transaction_by_deep_copying_the_whole_table_through_its_copy_module(
+    unpatched, monkeypatch
+):
+    """What the patch removes: without it, moto deep-copies the table once per action."""
+    from moto.dynamodb import models
+    from moto.dynamodb.models.table import Table
+
+    ddb = boto3.client("dynamodb", region_name=REGION)
+    _seed(ddb, _table(ddb))
+    copied = []
+    real = models.copy.deepcopy
+
+    def spy(value, memo=None):
+        if isinstance(value, Table):
+            copied.append(value)
+        return real(value, memo)
+
+    monkeypatch.setattr(models.copy, "deepcopy", spy)
+    ddb.transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": "t", "Item": {"PK": {"S": "a"}, "SK": {"S": "1"}}}},
+            {"Put": {"TableName": "t", "Item": {"PK": {"S": "b"}, "SK": {"S": "1"}}}},
+        ]
+    )
+    assert len(copied) == 2
+
+
+@mock_aws
+def test_patched_transactions_copy_no_table_and_keep_the_live_table_in_place(patched, monkeypatch):
+    from moto.dynamodb.models.table import Table
+
+    ddb = boto3.client("dynamodb", region_name=REGION)
+    _seed(ddb, _table(ddb))
+    live = _backend_table()
+    copied = []
+    real = copy.deepcopy
+
+    def spy(value, memo=None):
+        if isinstance(value, Table):
+            copied.append(value)
+        return real(value, memo)
+
+    monkeypatch.setattr(emulator.copy, "deepcopy", spy)
+    _cancelled_transaction(ddb)
+    assert copied == []
+    assert _backend_table() is live  # moto's rollback put back the same (live) table
+
+
+@mock_aws
+@pytest.mark.parametrize("range_key", [True, False])
+def test_a_cancelled_transaction_leaves_nothing_written_with_the_patch_as_without(range_key):
+    outcomes = []
+    for install in (False, True):
+        (emulator.install if install else emulator.uninstall)()
+        ddb = boto3.client("dynamodb", region_name=REGION)
+        name = f"t{install}{range_key}"
+        _table(ddb, name, range_key=range_key)
+        if range_key:
+            _seed(ddb, name)
+        else:
+            for k in ("p1", "p2", "p3"):
+                ddb.put_item(TableName=name, Item={"PK": {"S": k}, "n": {"N": "1"}})
+        before = _items(ddb, name)
+        with pytest.raises(ClientError) as err:
+            keys = (
+                [
+                    {"PK": {"S": k}, "SK": {"S": s}}
+                    for k, s in (("p1", "s001"), ("p2", "s002"), ("p3", "s003"))
+                ]
+                if range_key
+                else [{"PK": {"S": k}} for k in ("p1", "p2", "p3")]
+            )
+            new = {"PK": {"S": "new"}, **({"SK": {"S": "x"}} if range_key else {})}
+            ddb.transact_write_items(
+                TransactItems=[
+                    {"Put": {"TableName": name, "Item": new}},
+                    {
+                        "Update": {
+                            "TableName": name,
+                            "Key": keys[0],
+                            "UpdateExpression": "SET n = :v",
+                            "ExpressionAttributeValues": {":v": {"N": "-1"}},
+                        }
+                    },
+                    {"Delete": {"TableName": name, "Key": keys[1]}},
+                    {
+                        "ConditionCheck": {
+                            "TableName": name,
+                            "Key": keys[2],
+                            "ConditionExpression": "attribute_not_exists(PK)",
+                        }
+                    },
+                ]
+            )
+        assert _items(ddb, name) == before
+        reasons = [r["Code"] for r in err.value.response["CancellationReasons"]]
+        outcomes.append((err.value.response["Error"]["Code"], reasons))
+    emulator.uninstall()
+    assert (
+        outcomes[0]
+        == outcomes[1]
+        == (
+            "TransactionCanceledException",
+            ["None", "None", "None", "ConditionalCheckFailed"],
+        )
+    )
+
+
+@mock_aws
+def test_a_transaction_refused_for_naming_one_item_twice_writes_nothing(patched):
+    ddb = boto3.client("dynamodb", region_name=REGION)
+    _seed(ddb, _table(ddb))
+    before = _items(ddb)
+    key = {"PK": {"S": "p1"}, "SK": {"S": "s001"}}
+    with pytest.raises(ClientError):
+        ddb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": "t", "Item": {"PK": {"S": "z"}, "SK": {"S": "z"}}}},
+                {"Delete": {"TableName": "t", "Key": key}},
+                {
+                    "Update": {
+                        "TableName": "t",
+                        "Key": key,
+                        "UpdateExpression": "SET n = :v",
+                        "ExpressionAttributeValues": {":v": {"N": "0"}},
+                    }
+                },
+            ]
+        )
+    assert _items(ddb) == before
+
+
+@mock_aws
+def test_a_successful_transaction_writes_every_action(patched):
+    ddb = boto3.client("dynamodb", region_name=REGION)
+    _seed(ddb, _table(ddb))
+    ddb.transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": "t", "Item": {"PK": {"S": "new"}, "SK": {"S": "x"}}}},
+            {"Delete": {"TableName": "t", "Key": {"PK": {"S": "p2"}, "SK": {"S": "s002"}}}},
+            {
+                "Update": {
+                    "TableName": "t",
+                    "Key": {"PK": {"S": "p1"}, "SK": {"S": "s001"}},
+                    "UpdateExpression": "ADD n :one",
+                    "ConditionExpression": "n = :n",
+                    "ExpressionAttributeValues": {":one": {"N": "1"}, ":n": {"N": "1"}},
+                }
+            },
+        ]
+    )
+    get = lambda pk, sk: ddb.get_item(TableName="t", Key={"PK": {"S": pk}, "SK": {"S": sk}}).get("Item")  # noqa: E731
+    assert get("new", "x") is not None and get("p2", "s002") is None
+    assert get("p1", "s001")["n"] == {"N": "2"}
+
+
+@mock_aws
+def test_a_table_query_answers_the_same_from_its_partition(monkeypatch):
+    """The query patch hands moto's own query code the partition instead of the whole table."""
+    emulator.uninstall()
+    ddb = boto3.client("dynamodb", region_name=REGION)
+    _seed(ddb, _table(ddb), n=200)
+    queries = [
+        {"KeyConditionExpression": "PK = :p", "ExpressionAttributeValues": {":p": {"S": "p3"}}},
+        {
+            "KeyConditionExpression": "PK = :p AND begins_with(SK, :s)",
+            "ExpressionAttributeValues": {":p": {"S": "p4"}, ":s": {"S": "s1"}},
+            "ScanIndexForward": False,
+        },
+        {"KeyConditionExpression": "PK = :p", "ExpressionAttributeValues": {":p": {"S": "p5"}}, "Limit": 4},
+        {"KeyConditionExpression": "PK = :p", "ExpressionAttributeValues": {":p": {"S": "none"}}},
+        {
+            "KeyConditionExpression": "PK = :p AND SK > :s",
+            "ExpressionAttributeValues": {":p": {"S": "p1"}, ":s": {"S": "s100"}, ":n": {"N": "150"}},
+            "FilterExpression": "n < :n",
+        },
+    ]
+
+    def pages(q):
+        out, kwargs = [], dict(q)
+        while True:
+            resp = ddb.query(TableName="t", **kwargs)
+            out.append((resp["Items"], resp.get("LastEvaluatedKey")))
+            if "LastEvaluatedKey" not in resp:
+                return out
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    plain = [pages(q) for q in queries]
+    emulator.install()
+    try:
+        partitions = []
+        real = emulator._partition
+
+        def spy(table, hash_key):
+            result = real(table, hash_key)
+            partitions.append(len(result))
+            return result
+
+        monkeypatch.setattr(emulator, "_partition", spy)
+        assert [pages(q) for q in queries] == plain
+        assert partitions and max(partitions) < 200  # the partition, never the whole table
+    finally:
+        emulator.uninstall()
+
+
+def test_moto_makes_object_buffers_with_tempfile_and_uses_only_the_calls_the_spill_buffer_has():
+    from moto.s3 import models as s3_models
+
+    source = inspect.getsource(s3_models)
+    assert "tempfile.SpooledTemporaryFile(" in source
+    calls = set(re.findall(r"_value_buffer\.(\w+)", source))
+    assert calls and calls <= {"seek", "read", "write", "truncate", "close", "tell"}, calls
+
+
+@mock_aws
+def test_conditional_writes_race_to_one_winner_because_dynamodb_requests_are_serialised(patched):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from moto.dynamodb.responses import DynamoHandler
+
+    assert "call_action" in DynamoHandler.__dict__  # moto's entry point the patch wraps
+    ddb = boto3.client("dynamodb", region_name=REGION)
+    _table(ddb)
+
+    def claim(i):
+        try:
+            ddb.put_item(
+                TableName="t",
+                Item={"PK": {"S": "img"}, "SK": {"S": "1"}, "by": {"N": str(i)}},
+                ConditionExpression="attribute_not_exists(PK)",
+            )
+            return True
+        except ClientError:
+            return False
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        won = list(pool.map(claim, range(32)))
+    assert sum(won) == 1
+
+
+@mock_aws
+def test_s3_objects_beyond_the_spill_size_live_on_disk_and_read_back_byte_for_byte(patched):
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="spill-test")
+    s3.put_bucket_versioning(Bucket="spill-test", VersioningConfiguration={"Status": "Enabled"})
+    big = os.urandom(emulator.SPILL_BYTES * 3 + 17)
+    small = b"{}" * 10
+    s3.put_object(Bucket="spill-test", Key="big", Body=big)
+    s3.put_object(Bucket="spill-test", Key="small", Body=small)
+    s3.copy_object(Bucket="spill-test", Key="copy", CopySource={"Bucket": "spill-test", "Key": "big"})
+    spool = emulator._installed["spool"]
+    assert len(os.listdir(spool)) >= 2  # big and its copy, each in its own file
+    assert s3.get_object(Bucket="spill-test", Key="big")["Body"].read() == big
+    assert s3.get_object(Bucket="spill-test", Key="copy")["Body"].read() == big
+    assert s3.get_object(Bucket="spill-test", Key="small")["Body"].read() == small
+    assert s3.get_object(Bucket="spill-test", Key="big", Range="bytes=10-19")["Body"].read() == big[10:20]
+    head = s3.head_object(Bucket="spill-test", Key="big")
+    assert head["ContentLength"] == len(big)
+    import hashlib
+
+    assert head["ETag"].strip('"') == hashlib.md5(big).hexdigest()  # S3's ETag
+
+
+def test_the_spill_buffer_behaves_like_a_file(tmp_path):
+    buf = emulator.SpillingBuffer(str(tmp_path), max_size=8)
+    buf.write(b"hello")
+    assert list(tmp_path.iterdir()) == []  # still in memory
+    buf.write(b" world, spilled")
+    assert len(list(tmp_path.iterdir())) == 1
+    buf.seek(0)
+    assert buf.read(5) == b"hello" and buf.read() == b" world, spilled"
+    buf.seek(0)
+    buf.truncate()
+    buf.write(b"new")
+    buf.seek(0)
+    assert buf.read() == b"new"
+    buf.close()
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ValueError):
+        buf.read()
