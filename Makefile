@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_DEFAULT_REGION ?= eu-central-1
 
-.PHONY: help venv demo local test test-fast lint format typecheck bench synth clean openapi
+.PHONY: help venv demo local test test-fast lint format typecheck bench bench-local synth clean openapi
 
 help:
 	@echo "make demo    run the gate + audit on the embedded AWS (writes out/)"
@@ -14,6 +14,7 @@ help:
 	@echo "make lint    ruff + mypy"
 	@echo "make synth   synthesise the CDK app offline into cdk.out/"
 	@echo "make bench   run the benchmarks (IMAGES=DIR for your own photos)"
+	@echo "make bench-local  10,000 images through lenslog local + lenslog ingest (~40 min here)"
 	@echo "make openapi rewrite docs/openapi.json from the audit API's routes and models"
 
 $(STAMP): pyproject.toml
@@ -69,6 +70,10 @@ openapi: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	PYTHONPATH=. $(BIN)/python -m bench.run $(if $(IMAGES),--images $(IMAGES)) $(BENCH_ARGS)
+
+bench-local: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	PYTHONPATH=. $(BIN)/python -m bench.local_scale $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) out cdk.out .pytest_cache .mypy_cache .ruff_cache node_modules build

@@ -72,7 +72,6 @@ def cold_start(runs: int = 5, warm: int = 5) -> dict[str, Any]:
     import statistics
     from collections import Counter
 
-    from bench.scale import lean_moto_transactions
     from lenslog.adapters.dynamo import DynamoLedger
     from lenslog.config import load_config
     from lenslog.local.aws import EmbeddedAws, provision
@@ -81,7 +80,7 @@ def cold_start(runs: int = 5, warm: int = 5) -> dict[str, Any]:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     config = load_config()
     pycache = CACHE.parent / "pycache"
-    with lean_moto_transactions(), EmbeddedAws() as aws, tempfile.TemporaryDirectory() as empty:
+    with EmbeddedAws() as aws, tempfile.TemporaryDirectory() as empty:
         stack = provision(config, aws.endpoint_url, prefix="bench")
         cell = "eu"
         res = stack.cells[cell]

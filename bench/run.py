@@ -40,10 +40,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--uploads", type=int, default=1000)
+    parser.add_argument("--local-batches", type=int, default=4)
+    parser.add_argument("--local-per-batch", type=int, default=2500)
     parser.add_argument("--corpus", default="1000,10000,100000", help="corpus sizes for requests per image")
     args = parser.parse_args(argv)
     if args.quick:
         args.repeat, args.uploads, args.corpus = 3, 200, "1000,10000"
+        args.local_batches, args.local_per_batch = 2, 200
 
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
@@ -113,10 +116,19 @@ def main(argv: list[str] | None = None) -> int:
         log("bench: local pipeline")
         r["local_pipeline"] = scale.local_pipeline(args.uploads, log=log)
         r["local_images_per_s"] = r["local_pipeline"]["images_per_s"]
+        log("bench: the embedded default at size (lenslog local + lenslog ingest, subprocesses)")
+        from bench import local_scale
+
+        r["local_scale"] = local_scale.run(args.local_batches, args.local_per_batch, log=log)
     r["on_target"] = {k: _ok(k, r.get(k)) for k in TARGETS if r.get(k) is not None}
     r["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%S")
     RESULTS.write_text(json.dumps(r, indent=1, default=str))
     print(table(r))
+    if "local_scale" in r:
+        from bench import local_scale
+
+        print()
+        print(local_scale.report(r["local_scale"]))
     return 0
 
 

@@ -21,29 +21,18 @@ from typing import Any
 
 
 @contextlib.contextmanager
-def lean_moto_transactions() -> Iterator[None]:
-    """moto deep-copies the whole table for every action of every transaction (its rollback
-    snapshot): an emulator cost that grows with the table and makes a 10k-record corpus take a
-    minute per image. DynamoDB has no such cost. For the benchmark, where no transaction is ever
-    cancelled (every image is distinct), the snapshot is skipped; request counts are unchanged."""
-    import copy
+def embedded_emulator() -> Iterator[None]:
+    """The embedded AWS's own patch of moto (``lenslog.local.emulator``: transactions and table
+    queries that cost what they touch), under ``mock_aws`` too: what ``lenslog local`` runs."""
+    from lenslog.local import emulator
 
-    from moto.dynamodb import models
-
-    class _Copy:
-        def __getattr__(self, name: str) -> Any:
-            return getattr(copy, name)
-
-        @staticmethod
-        def deepcopy(value: Any, memo: Any = None) -> Any:
-            return value if isinstance(value, models.Table) else copy.deepcopy(value, memo)
-
-    original = models.copy
-    models.copy = _Copy()  # type: ignore[assignment]
+    was = emulator.installed()
+    emulator.install()
     try:
         yield
     finally:
-        models.copy = original
+        if not was:
+            emulator.uninstall()
 
 
 def _counting(client: Any) -> Counter[str]:
@@ -128,7 +117,7 @@ def requests_per_image(corpus_sizes: tuple[int, ...], images: int = 10, log: Any
     bodies = _jpegs(images, 7)
     out: dict[str, Any] = {}
     for n in corpus_sizes:
-        with mock_aws(), lean_moto_transactions():
+        with mock_aws(), embedded_emulator():
             runtime.client.cache_clear()
             runtime.ingest_service.cache_clear()
             runtime._session.cache_clear()
@@ -227,7 +216,7 @@ def local_pipeline(uploads: int = 1000, log: Any = print) -> dict[str, Any]:
     bodies = _jpegs(uploads, 11, size=(1024, 768))
     runtime.client.cache_clear()
     runtime._session.cache_clear()
-    with EmbeddedAws() as aws, lean_moto_transactions():
+    with EmbeddedAws() as aws:
         stack = provision(load_config(), aws.endpoint_url, prefix="pipe")
         worker = Worker(stack)
         worker.drain()

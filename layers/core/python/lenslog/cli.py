@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import threading
@@ -156,24 +157,30 @@ def _port_free(port: int) -> bool:
 
 
 def cmd_local(args: argparse.Namespace) -> int:
-    """Start every part it announces (S3 and the other services, the worker, the API) or none."""
+    """Start every part it announces (S3 and the other services, the worker, the API) or none.
+    The worker runs in a process of its own, so that the gate and the embedded AWS use two cores."""
+    import multiprocessing
+
     from lenslog.local.api import serve_api
     from lenslog.local.aws import EmbeddedAws, provision
-    from lenslog.local.worker import Worker, load_function
+    from lenslog.local.worker import run_worker_process
 
     config = load_config(args.config)
+    if args.workers < 1:
+        raise UsageError("--workers must be at least 1")
     for name, port in (("--port", args.port), ("--api-port", args.api_port)):
         if not _port_free(port):
             raise UsageError(f"{name} {port}: the port is in use on 127.0.0.1 (choose another)")
-    # Everything the worker and the API import is imported here, in one thread, before either
-    # starts: a module imported by two threads at once can come up half-initialised.
-    handler = load_function("ingest").handler
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop as on Ctrl-C: the worker too
     aws = EmbeddedAws(args.port).start()
-    stop = threading.Event()
+    context = multiprocessing.get_context("spawn")
+    stop = context.Event()
     api = None
+    workers: list[Any] = []
     try:
         stack = provision(config, aws.endpoint_url)
-        worker = Worker(stack, handler)
         try:
             api = serve_api(stack, port=args.api_port)
         except Exception as exc:  # the API is announced: without it lenslog local does not run
@@ -182,24 +189,37 @@ def cmd_local(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 1
-        thread = threading.Thread(target=worker.run_forever, args=(stop.is_set,), daemon=True, name="worker")
-        thread.start()
+        workers = [
+            context.Process(
+                target=run_worker_process,
+                args=(args.config, aws.endpoint_url, stop),
+                name=f"lenslog-worker-{i}",
+            )
+            for i in range(args.workers)
+        ]
+        for w in workers:
+            w.start()
         print(f"S3 endpoint: {aws.endpoint_url}")
         for cell, res in stack.cells.items():
             print(f"  cell {cell} ({res.region}): landing bucket s3://{res.landing_bucket}")
         print(f"API: {api.url}")
+        print(f"ingest workers: {len(workers)}")
         print("upload with: lenslog ingest PATH --endpoint-url " + aws.endpoint_url, flush=True)
         try:
-            while thread.is_alive():
-                stop.wait(1.0)
-            print("lenslog local: the ingest worker stopped", file=sys.stderr)
+            while all(w.is_alive() for w in workers):
+                workers[0].join(timeout=1.0)
+            dead = next(w for w in workers if not w.is_alive())
+            print(f"lenslog local: an ingest worker stopped (exit code {dead.exitcode})", file=sys.stderr)
             return 1
         except KeyboardInterrupt:
             return 0
-        finally:
-            stop.set()
-            thread.join(timeout=5)
     finally:
+        stop.set()
+        for w in workers:
+            if w.pid is not None:
+                w.join(timeout=10)
+                if w.is_alive():
+                    w.terminate()
         if api is not None:
             api.shutdown()
         aws.stop()
@@ -356,6 +376,12 @@ def build_parser() -> argparse.ArgumentParser:
     local = sub.add_parser("local", help="keep the embedded AWS, the ingest worker and the API running")
     local.add_argument("--port", type=int, default=4566, help="S3/SQS/DynamoDB endpoint port")
     local.add_argument("--api-port", type=int, default=8080, help="audit API port")
+    local.add_argument(
+        "--workers",
+        type=int,
+        default=min(2, os.cpu_count() or 1),
+        help="ingest worker processes (default: 2, or 1 on a single core)",
+    )
     local.set_defaults(func=cmd_local)
 
     ingest = sub.add_parser("ingest", help="upload files as a camera would and print the decisions")

@@ -187,6 +187,40 @@ class DynamoLedger:
                 return doc
         return None
 
+    def has_decisions(self, objects: Sequence[tuple[str, str, str]]) -> list[bool]:
+        """For each (bucket, key, version): is a decision on it, or on its relocated copy, recorded
+        in this cell? Batched key reads (100 keys a request, keys only), whatever the partitions
+        hold: the cheap probe ``lenslog ingest`` makes before it reads a decision whole."""
+        keys: list[tuple[str, str]] = []
+        for bucket, key, version in objects:
+            keys += [
+                (decision_pk(bucket, key), decision_sk(version)),
+                (origin_pk(f"{bucket}/{key}@{version}"), "ORIGIN"),
+            ]
+        found: set[tuple[str, str]] = set()
+        for start in range(0, len(keys), 100):
+            request: dict[str, Any] = {
+                self.table: {
+                    "Keys": [
+                        {s.PK: _str(pk), s.SK: _str(sk)}
+                        for pk, sk in dict.fromkeys(keys[start : start + 100])
+                    ],
+                    "ProjectionExpression": "#pk, #sk",
+                    "ExpressionAttributeNames": {"#pk": s.PK, "#sk": s.SK},
+                    "ConsistentRead": True,
+                }
+            }
+            while request:
+                resp = self.client.batch_get_item(RequestItems=request)
+                found.update(
+                    (i[s.PK]["S"], i[s.SK]["S"]) for i in resp.get("Responses", {}).get(self.table, [])
+                )
+                request = resp.get("UnprocessedKeys") or {}
+        return [
+            (decision_pk(b, k), decision_sk(v)) in found or (origin_pk(f"{b}/{k}@{v}"), "ORIGIN") in found
+            for b, k, v in objects
+        ]
+
     def get_decision(self, bucket: str, key: str, version: str) -> dict[str, Any] | None:
         """``latest_decision``, or for an object relocated here from another cell, the decision on
         its relocated copy (one read more; the ingest of a landing object never needs it)."""

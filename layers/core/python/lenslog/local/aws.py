@@ -168,6 +168,19 @@ def provision(config: Config, endpoint_url: str | None, prefix: str = "lenslog")
     return stack
 
 
+def attach(config: Config, endpoint_url: str, prefix: str = "lenslog") -> LocalStack:
+    """The stack ``provision`` made at ``endpoint_url``, looked up (another process's view)."""
+    stack = LocalStack(config=config, endpoint_url=endpoint_url, prefix=prefix)
+    for cell in config.cells:
+        res = cell_resources(config, cell, prefix)
+        stack.cells[cell] = res
+        sqs = stack.client("sqs", cell)
+        stack.queue_urls[cell] = sqs.get_queue_url(QueueName=res.queue)["QueueUrl"]
+        stack.dlq_urls[cell] = sqs.get_queue_url(QueueName=res.dlq)["QueueUrl"]
+    stack.reports_bucket = reports_bucket_name(prefix)
+    return stack
+
+
 def seed_consents(stack: LocalStack) -> None:
     """The consent registry of each cell, seeded from config (as the CDK app does at deploy)."""
     from lenslog.adapters.dynamo import DynamoLedger

@@ -3,7 +3,8 @@
 Uploads run in a bounded pool (sidecars first, so each is there when its image is decided). The
 decisions are collected by a :class:`DecisionWatcher`: every round it probes a bounded window of
 the uploads still pending (the oldest ones, where decisions land first, plus a slice that rotates
-through the rest), so a round costs the same whether 10 or 10,000 uploads are pending. There is
+through the rest) with batched key reads, and reads whole only the decisions that landed, so a
+round costs the same whether 10 or 10,000 uploads are pending. There is
 no overall deadline: the wait ends when every image is decided, or after a stall (no new upload
 and no new decision for ``stall_seconds``), and then says what is still pending.
 """
@@ -24,7 +25,7 @@ from lenslog.adapters.dynamo import DynamoLedger
 from lenslog.services.ingest import SIDECAR_SUFFIX
 
 UPLOAD_WORKERS = 8
-PROBE_WINDOW = 64  # decision lookups per round, whatever the number pending
+PROBE_WINDOW = 200  # uploads probed per round (one batched read per cell), however many are pending
 
 
 class InputError(ValueError):
@@ -152,27 +153,33 @@ class DecisionWatcher:
             self._cursor += len(slice_)
             return head + slice_
 
-    def _probe(self, u: Uploaded) -> dict[str, Any] | None:
+    def _read(self, u: Uploaded) -> dict[str, Any] | None:
         cells = [u.cell, *(c for c in self.ledgers if c != u.cell)]
         for cell in cells:
             ledger = self.ledgers.get(cell)
-            if ledger is None:
-                continue
-            d = ledger.get_decision(u.bucket, u.key, u.version)
+            d = ledger.get_decision(u.bucket, u.key, u.version) if ledger is not None else None
             if d is not None:
                 return d
         return None
 
     def poll(self, pool: ThreadPoolExecutor | None = None) -> list[tuple[Uploaded, dict[str, Any]]]:
-        """One round: probe the window; the decisions found in it (each reported once)."""
+        """One round: which uploads of the window are decided (one batched key read per cell),
+        then those decisions read whole; each reported once."""
         window = self._window()
-        self.probes += len(window)
-        found = list(pool.map(self._probe, window)) if pool else [self._probe(u) for u in window]
-        new = [(u, d) for u, d in zip(window, found, strict=True) if d is not None]
+        if not window:
+            return []
+        self.probes += 1
+        refs = [(u.bucket, u.key, u.version) for u in window]
+        hit = [False] * len(window)
+        for ledger in self.ledgers.values():
+            hit = [a or b for a, b in zip(hit, ledger.has_decisions(refs), strict=True)]
+        landed = [u for u, h in zip(window, hit, strict=True) if h]
+        found = list(pool.map(self._read, landed)) if pool else [self._read(u) for u in landed]
+        new = [(u, d) for u, d in zip(landed, found, strict=True) if d is not None]
         if new:
-            landed = {u for u, _ in new}
+            done = {u for u, _ in new}
             with self._lock:
-                self._pending = [u for u in self._pending if u not in landed]
+                self._pending = [u for u in self._pending if u not in done]
             self.decided.update(new)
         return new
 

@@ -142,3 +142,19 @@ class Worker:
         while not stop():
             if sum(self.poll_once(cell) for cell in self.stack.cells) == 0:
                 time.sleep(0.2)
+
+
+def run_worker_process(config_path: str | None, endpoint_url: str, stop: Any) -> None:
+    """The worker of ``lenslog local`` in a process of its own (the gate decodes images while the
+    embedded AWS answers requests, on two cores), until ``stop`` (a multiprocessing Event) is set."""
+    import signal
+
+    from lenslog.config import load_config
+    from lenslog.local.aws import attach, use_local_credentials
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    parent = os.getppid()
+    use_local_credentials()
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    worker = Worker(attach(load_config(config_path), endpoint_url))
+    worker.run_forever(lambda: stop.is_set() or os.getppid() != parent)  # or the parent died
