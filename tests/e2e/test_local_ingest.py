@@ -12,6 +12,12 @@ from tests.images import encode, jpeg, scene
 pytestmark = pytest.mark.xdist_group("embedded-aws")
 
 
+def decision_lines(stdout: str) -> list[dict]:
+    """The JSON lines of ``lenslog ingest --json``; the worker of the ``local_stack`` fixture runs in
+    this process and its handler's structured log lines (they carry a "level") share stdout."""
+    return [d for d in map(json.loads, stdout.splitlines()) if "level" not in d]
+
+
 def versions(stack, cell: str) -> list[str]:
     s3 = stack.client("s3", cell)
     res = stack.cells[cell]
@@ -39,7 +45,7 @@ def test_ingest_prints_one_decision_per_image_with_sidecars_and_aws_cli_style_ke
     )
 
     assert code == 0
-    decisions = {d["key"]: d for d in map(json.loads, capsys.readouterr().out.splitlines())}
+    decisions = {d["key"]: d for d in decision_lines(capsys.readouterr().out)}
     assert set(decisions) == {
         "cam-01/2026-11-18/cam-01_20261118T101500.jpg",
         "cam-01/2026-11-18/described.jpg",
@@ -66,7 +72,7 @@ def test_uploads_declared_for_eu_leave_nothing_in_us(local_stack, tmp_path, caps
     )  # fmt: skip
 
     assert code == 0
-    decisions = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    decisions = decision_lines(capsys.readouterr().out)
     assert [d["data_region"] for d in decisions] == ["eu"] * 3
     assert {d["stored"]["region"] for d in decisions} == {"eu-central-1"}
     assert versions(local_stack, "us") == []
@@ -75,3 +81,49 @@ def test_uploads_declared_for_eu_leave_nothing_in_us(local_stack, tmp_path, caps
     kinds = {i["PK"]["S"].split("#")[0] for i in items}
     assert kinds <= {"AGG"}  # an anonymous count only
     assert not any(d["image_id"] in json.dumps(items) for d in decisions)
+
+
+def test_ingest_without_a_worker_stops_after_the_stall_timeout_and_names_what_is_pending(
+    config, tmp_path, capsys
+):
+    from lenslog import runtime
+    from lenslog.local.aws import EmbeddedAws, provision
+
+    for i in range(3):
+        (tmp_path / f"frame-{i}.jpg").write_bytes(jpeg(40 + i))
+    runtime.client.cache_clear()
+    with EmbeddedAws() as aws:
+        provision(config, aws.endpoint_url)  # and no worker: nothing is ever decided
+        code = cli(["ingest", str(tmp_path), "--endpoint-url", aws.endpoint_url, "--stall-timeout", "2"])
+    runtime.client.cache_clear()
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "stalled" in captured.err and "3 uploaded images not decided yet" in captured.err
+    assert "frame-0.jpg" in captured.err
+    assert "not decided" in captured.out  # the summary table's row
+
+
+def test_ingest_summary_says_how_to_fix_a_quarantine_for_a_configuration_reason(
+    local_stack, tmp_path, capsys
+):
+    (tmp_path / "no-camera.jpg").write_bytes(jpeg(50))  # no camera in key, metadata or EXIF
+    code = cli(["ingest", str(tmp_path), "--endpoint-url", local_stack.endpoint_url])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "metadata_incomplete" in out
+    assert "to fix: 1 x metadata_incomplete: a required field (camera or capture time) is missing" in out
+
+
+def test_json_lines_stream_one_decision_per_image_of_a_larger_folder(local_stack, tmp_path, capsys):
+    folder = tmp_path / "cam-03" / "2026-11-19"
+    folder.mkdir(parents=True)
+    for i in range(40):
+        (folder / f"cam-03_20261119T10{i:02d}00.jpg").write_bytes(jpeg(200 + i))
+    code = cli(
+        ["ingest", str(tmp_path), "--endpoint-url", local_stack.endpoint_url, "--json", "--workers", "4"]
+    )
+    captured = capsys.readouterr()
+    lines = decision_lines(captured.out)
+    assert code == 0
+    assert len(lines) == 40 and len({d["key"] for d in lines}) == 40
+    assert all(d["metadata"]["camera_id"] == "cam-03" for d in lines)

@@ -26,7 +26,7 @@ class IngestView:
         )
 
         self.json_lines = json_lines
-        self.err = Console(stderr=True)
+        self.err = Console(stderr=True, soft_wrap=True, highlight=False)
         self.out = Console(soft_wrap=True, highlight=False)
         self.progress = Progress(
             TextColumn("{task.description:<9}"),
