@@ -130,7 +130,6 @@ class DecisionWatcher:
     _pending: list[Uploaded] = field(default_factory=list)
     _cursor: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    probes: int = 0
 
     def add(self, uploaded: Uploaded) -> None:
         if not uploaded.is_sidecar:
@@ -168,7 +167,6 @@ class DecisionWatcher:
         window = self._window()
         if not window:
             return []
-        self.probes += 1
         refs = [(u.bucket, u.key, u.version) for u in window]
         hit = [False] * len(window)
         for ledger in self.ledgers.values():
