@@ -156,6 +156,23 @@ def _port_free(port: int) -> bool:
     return True
 
 
+def _all_ready(workers: Sequence[Any], ready: Any, timeout: float = 120.0) -> bool:
+    """Wait until every worker process has attached to the stack (each puts its pid on ``ready``)."""
+    import queue
+    import time
+
+    pending = {w.pid for w in workers}
+    deadline = time.monotonic() + timeout
+    while pending and time.monotonic() < deadline:
+        if not all(w.is_alive() for w in workers):
+            return False
+        try:
+            pending.discard(ready.get(timeout=0.5))
+        except queue.Empty:
+            continue
+    return not pending
+
+
 def cmd_local(args: argparse.Namespace) -> int:
     """Start every part it announces (S3 and the other services, the worker, the API) or none.
     The worker runs in a process of its own, so that the gate and the embedded AWS use two cores."""
@@ -177,6 +194,7 @@ def cmd_local(args: argparse.Namespace) -> int:
     aws = EmbeddedAws(args.port).start()
     context = multiprocessing.get_context("spawn")
     stop = context.Event()
+    ready = context.Queue()
     api = None
     workers: list[Any] = []
     try:
@@ -192,13 +210,16 @@ def cmd_local(args: argparse.Namespace) -> int:
         workers = [
             context.Process(
                 target=run_worker_process,
-                args=(args.config, aws.endpoint_url, stop),
+                args=(args.config, aws.endpoint_url, stop, ready),
                 name=f"lenslog-worker-{i}",
             )
             for i in range(args.workers)
         ]
         for w in workers:
             w.start()
+        if not _all_ready(workers, ready):
+            print("lenslog local: an ingest worker failed to start", file=sys.stderr)
+            return 1
         print(f"S3 endpoint: {aws.endpoint_url}")
         for cell, res in stack.cells.items():
             print(f"  cell {cell} ({res.region}): landing bucket s3://{res.landing_bucket}")

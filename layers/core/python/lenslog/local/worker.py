@@ -144,9 +144,10 @@ class Worker:
                 time.sleep(0.2)
 
 
-def run_worker_process(config_path: str | None, endpoint_url: str, stop: Any) -> None:
+def run_worker_process(config_path: str | None, endpoint_url: str, stop: Any, ready: Any) -> None:
     """The worker of ``lenslog local`` in a process of its own (the gate decodes images while the
-    embedded AWS answers requests, on two cores), until ``stop`` (a multiprocessing Event) is set."""
+    embedded AWS answers requests, on two cores), until ``stop`` (a multiprocessing Event) is set;
+    it puts its pid on ``ready`` (a multiprocessing Queue) once it is attached."""
     import signal
 
     from lenslog.config import load_config
@@ -157,4 +158,5 @@ def run_worker_process(config_path: str | None, endpoint_url: str, stop: Any) ->
     use_local_credentials()
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     worker = Worker(attach(load_config(config_path), endpoint_url))
+    ready.put(os.getpid())
     worker.run_forever(lambda: stop.is_set() or os.getppid() != parent)  # or the parent died
