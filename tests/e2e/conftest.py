@@ -10,6 +10,17 @@ from lenslog.local.worker import Worker
 
 
 @pytest.fixture
+def embedded_stack(config):
+    """The embedded AWS with the cells provisioned, and no worker."""
+    runtime.client.cache_clear()
+    runtime.ingest_service.cache_clear()
+    with EmbeddedAws() as aws:
+        yield provision(config, aws.endpoint_url)
+    runtime.client.cache_clear()
+    runtime.ingest_service.cache_clear()
+
+
+@pytest.fixture
 def local_stack(config):
     """What `lenslog local` runs: a moto server on loopback, the cells, the worker in a thread."""
     runtime.client.cache_clear()

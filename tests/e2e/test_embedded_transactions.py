@@ -13,7 +13,6 @@ from botocore.exceptions import ClientError
 from lenslog import runtime
 from lenslog.domain.models import ObjectRef
 from lenslog.local import emulator
-from lenslog.local.aws import EmbeddedAws, provision
 from lenslog.local.worker import Worker
 from tests.images import jpeg
 
@@ -22,15 +21,9 @@ META = {"camera-id": "cam-01", "captured-at": "2026-11-18T10:00:00Z"}
 
 
 @pytest.fixture
-def stack(config):
-    runtime.client.cache_clear()
-    runtime.ingest_service.cache_clear()
-    with EmbeddedAws() as aws:
-        s = provision(config, aws.endpoint_url)
-        Worker(s).drain()
-        yield s
-    runtime.client.cache_clear()
-    runtime.ingest_service.cache_clear()
+def stack(embedded_stack):
+    Worker(embedded_stack).drain()  # the s3:TestEvent of each notification configuration
+    return embedded_stack
 
 
 def _scan(stack, cell="eu"):

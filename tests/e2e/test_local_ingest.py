@@ -84,18 +84,12 @@ def test_uploads_declared_for_eu_leave_nothing_in_us(local_stack, tmp_path, caps
 
 
 def test_ingest_without_a_worker_stops_after_the_stall_timeout_and_names_what_is_pending(
-    config, tmp_path, capsys
+    embedded_stack, tmp_path, capsys
 ):
-    from lenslog import runtime
-    from lenslog.local.aws import EmbeddedAws, provision
-
     for i in range(3):
         (tmp_path / f"frame-{i}.jpg").write_bytes(jpeg(40 + i))
-    runtime.client.cache_clear()
-    with EmbeddedAws() as aws:
-        provision(config, aws.endpoint_url)  # and no worker: nothing is ever decided
-        code = cli(["ingest", str(tmp_path), "--endpoint-url", aws.endpoint_url, "--stall-timeout", "2"])
-    runtime.client.cache_clear()
+    url = embedded_stack.endpoint_url  # and no worker: nothing is ever decided
+    code = cli(["ingest", str(tmp_path), "--endpoint-url", url, "--stall-timeout", "2"])
     captured = capsys.readouterr()
     assert code == 1
     assert "stalled" in captured.err and "3 uploaded images not decided yet" in captured.err
