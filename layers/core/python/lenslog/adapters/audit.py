@@ -75,6 +75,9 @@ class Filter:
     expression: str
     names: Mapping[str, str] = field(default_factory=dict)
     values: Mapping[str, Any] = field(default_factory=dict)
+    # False for a filter that drops only the odd item (e.g. erasure tombstones among decisions):
+    # a page then reads what it returns, not FILTERED_READ items per round
+    selective: bool = True
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,8 @@ class TableReader:
         rounds = 0
         while part < len(q.partitions) and len(items) < limit and rounds < MAX_ROUNDS:
             want = limit - len(items)
-            kwargs = self._kwargs(q, q.partitions[part], max(want, FILTERED_READ) if q.filters else want)
+            selective = any(f.selective for f in q.filters)
+            kwargs = self._kwargs(q, q.partitions[part], max(want, FILTERED_READ) if selective else want)
             if start:
                 kwargs["ExclusiveStartKey"] = start
             try:
