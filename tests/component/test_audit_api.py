@@ -630,3 +630,23 @@ def test_the_openapi_document_states_error_shapes_constraints_and_links(api):
         ("/cameras", "/cameras/{camera_id}"),
         ("/decisions", "/images/{image_id}"),
     } <= reached
+
+
+def test_coverage_reads_only_the_days_that_have_counters(api, corpus):
+    service = runtime.audit_service(api.settings)
+    calls: list[str] = []
+
+    def hook(model, **_):
+        calls.append(model.name)
+
+    service.reader.client.meta.events.register("before-call.dynamodb", hook)
+    try:
+        status, body = api.get("/cameras", from_="2026-10-01", to="2026-10-28")  # before any image
+        assert status == 200 and all(c["images"] == 0 for c in body["items"])
+        assert calls == ["GetItem"]
+        calls.clear()
+        status, body = api.get("/coverage", from_="2026-11-01", to=today(), dimension="camera")
+        assert status == 200 and {v["value"] for v in body["dimensions"][0]["values"]} == {"cam-01", "cam-02"}
+        assert calls.count("Query") <= 3  # the capture days 18 and 19 November, today's intake
+    finally:
+        service.reader.client.meta.events.unregister("before-call.dynamodb", hook)

@@ -20,7 +20,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from lenslog.adapters import schema as s
-from lenslog.adapters.dynamo import aggregate_pk, image_pk
+from lenslog.adapters.dynamo import aggregate_pk, days_pk, image_pk
 
 MAX_ROUNDS = 10
 FILTERED_READ = 200  # items read per round when a filter may drop some
@@ -245,10 +245,27 @@ class TableReader:
         items = resp.get("Items", [])
         return doc_of(items[0]) if items else None
 
+    def days_with_counters(self) -> set[str]:
+        """The days of the cell that have counters: the set the ledger adds a day to before it
+        commits that day's first counter (a superset, never short of a day)."""
+        resp = self.client.get_item(
+            TableName=self.table,
+            Key={s.PK: _s(days_pk(self.cell)), s.SK: _s("DAYS")},
+            ProjectionExpression="#d",
+            ExpressionAttributeNames={"#d": "days"},
+        )
+        return set((resp.get("Item") or {}).get("days", {}).get("SS", []))
+
     def aggregates(self, days: Sequence[str], dimensions: Sequence[str] = ()) -> list[dict[str, Any]]:
-        """Counters of the given days (one query per day and dimension; all dimensions when empty)."""
+        """Counters of the given days (one query per day and dimension; all dimensions when empty).
+        A window of more than a couple of queries first reads which days have counters (one
+        GetItem) and skips the others: a quiet camera's 28 days, or a window before the cell's
+        first image, cost a request, not 84."""
         out: list[dict[str, Any]] = []
         prefixes: Sequence[str | None] = [f"{d}#" for d in dimensions] or [None]
+        if len(days) * len(prefixes) > 2:
+            known = self.days_with_counters()
+            days = [d for d in days if d in known]
         for day in days:
             for prefix in prefixes:
                 q = IndexQuery(index=None, partitions=(aggregate_pk(self.cell, day),))
