@@ -60,17 +60,18 @@ def invalid_request(fields: list[dict[str, str]]) -> dict[str, Any]:
 class RouteShape:
     method: str
     rule: re.Pattern[str]
-    query: frozenset[str]
+    route: Any  # the resolver's route: its dependant (built on first use, then kept) declares the query
+
+    def query(self) -> frozenset[str]:
+        """The declared query parameter names, as spelled on the wire."""
+        return frozenset(f.alias for f in self.route.dependant.query_params)
 
 
 def route_shapes(resolver: Any) -> list[RouteShape]:
-    """Method, path rule and declared query parameter names (as spelled on the wire) of every route
-    of a Powertools resolver (its route table; the dependant is what its validation reads too)."""
-    shapes = []
-    for route in list(resolver._static_routes) + list(resolver._dynamic_routes):
-        names = frozenset(f.alias for f in route.dependant.query_params)
-        shapes.append(RouteShape(route.method.upper(), route.rule, names))
-    return shapes
+    """Method and path rule of every route of a Powertools resolver (its route table, as its own
+    matching reads it)."""
+    routes = list(resolver._static_routes) + list(resolver._dynamic_routes)
+    return [RouteShape(route.method.upper(), route.rule, route) for route in routes]
 
 
 def check_query(query: dict[str, list[str]], declared: Iterable[str]) -> list[dict[str, str]]:
@@ -112,7 +113,7 @@ def precheck(shapes: list[RouteShape], event: dict[str, Any]) -> tuple[HTTPStatu
             "message": f"{method} is not allowed here; allowed: {allow}",
             "allow": allow,
         }
-    errors = check_query(query_of(event), mine[0].query)
+    errors = check_query(query_of(event), mine[0].query())
     if errors:
         return HTTPStatus.UNPROCESSABLE_ENTITY, invalid_request(errors)
     return None
