@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_DEFAULT_REGION ?= eu-central-1
 
-.PHONY: help venv demo local test test-fast lint format typecheck bench bench-local synth clean openapi
+.PHONY: help venv demo local test test-fast lint format typecheck bench bench-local synth clean openapi fuzz-api
 
 help:
 	@echo "make demo    run the gate + audit on the embedded AWS (writes out/)"
@@ -16,6 +16,7 @@ help:
 	@echo "make bench   run the benchmarks (IMAGES=DIR for your own photos)"
 	@echo "make bench-local  10,000 images through lenslog local + lenslog ingest (~40 min here)"
 	@echo "make openapi rewrite docs/openapi.json from the audit API's routes and models"
+	@echo "make fuzz-api schemathesis on the local API, more examples, a random seed (not in make test)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +66,12 @@ synth: $(STAMP) $(NODE_STAMP)
 
 openapi: $(STAMP)
 	$(BIN)/python -c "from lenslog.api.app import write_openapi; write_openapi('docs/openapi.json')"
+
+# The contract run of `make test` with a random seed and more examples per operation (printed seed:
+# LENSLOG_FUZZ_SEED=<seed> replays it). EXAMPLES=N to change the count.
+fuzz-api: $(STAMP)
+	LENSLOG_FUZZ_SEED=random LENSLOG_FUZZ_EXAMPLES=$(or $(EXAMPLES),500) \
+		$(BIN)/pytest tests/component/test_audit_api_contract.py -p no:xdist -q -s
 
 # Benchmarks: never part of `make test` or CI. IMAGES=DIR runs the gate figures on your photos.
 bench: $(STAMP)

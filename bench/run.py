@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     import warnings
 
     warnings.filterwarnings("ignore", message="No application metrics to publish")
-    from bench import camera_metadata, gate, images, peer, process, scale
+    from bench import api_latency, camera_metadata, gate, images, peer, process, scale
 
     items = images.from_folder(args.images) if args.images else images.built_in()
     log(f"bench: {len(items)} images")
@@ -116,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
         log("bench: local pipeline")
         r["local_pipeline"] = scale.local_pipeline(args.uploads, log=log)
         r["local_images_per_s"] = r["local_pipeline"]["images_per_s"]
+        log("bench: audit API latency")
+        r["api"] = api_latency.measure(calls=50 if args.quick else 100, log=log)
+        r["api_cold_start_ms"] = r["api"]["cold_start"]["cold_start_ms"]
         log("bench: the embedded default at size (lenslog local + lenslog ingest, subprocesses)")
         from bench import local_scale
 
@@ -236,6 +239,30 @@ def table(r: dict[str, Any]) -> str:
                     "exiftool",
                     f"{f['matched']}/{f['held']}",
                     f">={f['target']:.0%}",
+                )
+            )
+    a = r.get("api")
+    if a:
+        c = a["cold_start"]
+        rows.append(
+            (
+                "audit API cold start: import + first (ms)",
+                _f(c["cold_start_ms"], digits=0),
+                "",
+                "",
+                f"{c['import_ms']:.0f} + {c['first_ms']:.0f}",
+                "",
+            )
+        )
+        for name, v in a["routes"].items():
+            rows.append(
+                (
+                    f"  {name}: p50 / p99 (ms)",
+                    _f(v["p50_ms"]),
+                    _f(v["p99_ms"]) + " p99",
+                    "",
+                    f"{v['ddb_requests_per_call']:.1f} DynamoDB req",
+                    "",
                 )
             )
     head = ("figure", "lenslog", "baseline", "floor / peer", "ratio", "target")

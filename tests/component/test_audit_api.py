@@ -483,3 +483,181 @@ def test_status_values_in_the_api_are_the_domain_statuses(api):
     assert "class" in params and "from" in params and "to" in params
     schema = json.dumps(params["status"]["schema"])
     assert all(s.value in schema or "$ref" in schema for s in Status)
+
+
+# the query string and methods, checked once for every route --------------------------------------------
+def _raw_query(api: Api, path: str, pairs: list[tuple[str, str]]):
+    """Ask with a query string as a client spelled it (empty values, repeated names)."""
+    event = rest_event("GET", path)
+    multi: dict[str, list[str]] = {}
+    for k, v in pairs:
+        multi.setdefault(k, []).append(v)
+    event["queryStringParameters"] = {k: v[-1] for k, v in multi.items()}
+    event["multiValueQueryStringParameters"] = multi
+    result = api.handler(event, LambdaContext())
+    return result["statusCode"], json.loads(result["body"])
+
+
+IMAGE = "/images/" + "0" * 64
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/decisions", "to"),
+        ("/decisions", "from"),
+        ("/decisions", "status"),
+        ("/decisions", "reason"),
+        ("/decisions", "limit"),
+        ("/decisions", "cursor"),
+        ("/images", "camera_id"),
+        ("/images", "source_type"),
+        ("/images", "split"),
+        ("/images", "class"),
+        ("/images", "cursor"),
+        ("/images", "limit"),
+        (IMAGE, "presign"),
+        ("/cameras", "from"),
+        ("/cameras/cam-01", "to"),
+        ("/coverage", "dimension"),
+        ("/reports", "cursor"),
+        ("/reports", "limit"),
+    ],
+)
+@pytest.mark.parametrize("value", ["", " ", "\t", "  \n "])
+def test_an_empty_or_blank_query_parameter_is_422_naming_it_on_every_route(api, path, name, value):
+    status, body = _raw_query(api, path, [(name, value)])
+    assert status == 422, body
+    assert body["error"] == "invalid_request"
+    assert body["fields"] == [
+        {"field": name, "in": "query", "message": "empty; leave the parameter out for its default"}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "values"),
+    [
+        ("/decisions", "to", ["2026-11-20", "2026-11-21"]),
+        ("/decisions", "status", ["accepted", "accepted"]),
+        ("/images", "limit", ["5", "6"]),
+        ("/images", "cursor", ["eyJwIjowfQ", "eyJwIjowfQ"]),
+        ("/coverage", "dimension", ["camera", ""]),
+        ("/reports", "limit", ["1", "2", "3"]),
+    ],
+)
+def test_a_repeated_query_parameter_is_422_naming_it(api, path, name, values):
+    status, body = _raw_query(api, path, [(name, v) for v in values])
+    assert status == 422, body
+    assert [f["field"] for f in body["fields"]] == [name]
+    assert "more than once" in body["fields"][0]["message"]
+
+
+def test_an_undeclared_query_parameter_is_still_ignored_even_empty(api, corpus):
+    status, body = _raw_query(api, "/decisions", [("utm_source", ""), ("limit", "1")])
+    assert status == 200 and len(body["items"]) == 1
+
+
+def test_a_method_the_path_does_not_serve_is_405_with_allow(api):
+    for method, path in (("TRACE", "/cameras"), ("DELETE", IMAGE), ("PUT", "/uploads"), ("GET", "/uploads")):
+        result = api.handler(rest_event(method, path), LambdaContext())
+        assert result["statusCode"] == 405, (method, path, result)
+        assert result["headers"]["Allow"] in ("GET", "POST")
+        assert json.loads(result["body"])["error"] == "method_not_allowed"
+    assert api.get("/nowhere")[0] == 404
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"to": "9999-12-31"},
+        {"from": "1000-01-01", "to": "1000-01-02"},
+        {"to": "9999-12-31T23:30:00-05:00"},
+        {"from": "1000-01-01T00:00:00+14:00", "to": "1000-01-01T12:00:00Z"},
+    ],
+)
+def test_dates_at_the_ends_of_the_calendar_are_answered_not_500(api, query):
+    for path in ("/decisions", "/images", "/coverage", "/cameras"):
+        status, body = api.call("GET", path, query)
+        assert status == 200, (path, body)
+
+
+@pytest.mark.parametrize(
+    "bound", ["2026-11-20T10:00:00+25:00", "20261120", "2026-W47-1", "2026-02-30", "0999-01-01"]
+)
+def test_a_time_bound_outside_the_documented_forms_is_422(api, bound):
+    status, body = api.get("/decisions", to=bound)
+    assert status == 422 and [f["field"] for f in body["fields"]] == ["to"], body
+
+
+def test_decisions_leave_erasure_tombstones_out(api, corpus, stack):
+    from lenslog.runtime import erasure_service
+    from lenslog.services.erasure import ErasureRequest
+
+    request = ErasureRequest(subject="camera", value="cam-99", requested_by="test", reason="")
+    assert erasure_service(stack.settings("eu")).erase(request).verified  # writes a tombstone
+    status, body = api.get("/decisions")
+    assert status == 200, body
+    assert len(body["items"]) == 5 and all(d["bucket"] for d in body["items"])
+
+
+def test_an_upload_capture_time_off_the_calendar_is_422_and_a_number_is_not_a_time(
+    api_env, stack, uploaders_config
+):
+    api = api_env(Settings(cell="eu", config_path=str(uploaders_config)))
+    for captured in ("0001-01-01T00:00:00+01:00", 1795251600):
+        request = {"camera_id": "cam-01", "filename": "a.jpg", "captured_at": captured}
+        status, body = api.call("POST", "/uploads", body=request)
+        assert status == 422 and body["fields"][0]["field"] == "captured_at", body
+
+
+def test_the_openapi_document_states_error_shapes_constraints_and_links(api):
+    _, doc = api.get("/openapi.json")
+    schemas = doc["components"]["schemas"]
+    assert "HTTPValidationError" not in schemas and schemas["InvalidRequest"]["required"]
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            responses = op["responses"]
+            assert responses["422"]["content"]["application/json"]["schema"]["$ref"].endswith(
+                "InvalidRequest"
+            )
+            assert "500" in responses
+            assert ("404" in responses) == ("{" in path), (path, method)
+    params = {p["name"]: p["schema"] for p in doc["paths"]["/decisions"]["get"]["parameters"]}
+    assert params["to"]["pattern"].startswith("^[1-9]") and params["cursor"]["minLength"] == 1
+    assert all("anyOf" not in s for s in params.values())  # no "null" on the wire
+    links = {
+        (path, name): link["operationId"]
+        for path, ops in doc["paths"].items()
+        for op in ops.values()
+        for code in ("200", "201")
+        for name, link in op["responses"].get(code, {}).get("links", {}).items()
+    }
+    targets = {op["operationId"]: path for path, ops in doc["paths"].items() for op in ops.values()}
+    reached = {(src, targets[op]) for (src, _), op in links.items()}
+    assert {
+        ("/reports", "/reports/{report_id}"),
+        ("/images", "/images/{image_id}"),
+        ("/images/{image_id}", "/images/{image_id}/duplicates"),
+        ("/cameras", "/cameras/{camera_id}"),
+        ("/decisions", "/images/{image_id}"),
+    } <= reached
+
+
+def test_coverage_reads_only_the_days_that_have_counters(api, corpus):
+    service = runtime.audit_service(api.settings)
+    calls: list[str] = []
+
+    def hook(model, **_):
+        calls.append(model.name)
+
+    service.reader.client.meta.events.register("before-call.dynamodb", hook)
+    try:
+        status, body = api.get("/cameras", from_="2026-10-01", to="2026-10-28")  # before any image
+        assert status == 200 and all(c["images"] == 0 for c in body["items"])
+        assert calls == ["GetItem"]
+        calls.clear()
+        status, body = api.get("/coverage", from_="2026-11-01", to=today(), dimension="camera")
+        assert status == 200 and {v["value"] for v in body["dimensions"][0]["values"]} == {"cam-01", "cam-02"}
+        assert calls.count("Query") <= 3  # the capture days 18 and 19 November, today's intake
+    finally:
+        service.reader.client.meta.events.unregister("before-call.dynamodb", hook)

@@ -20,7 +20,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from lenslog.adapters import schema as s
-from lenslog.adapters.dynamo import aggregate_pk, image_pk
+from lenslog.adapters.dynamo import aggregate_pk, days_pk, image_pk
 
 MAX_ROUNDS = 10
 FILTERED_READ = 200  # items read per round when a filter may drop some
@@ -75,6 +75,9 @@ class Filter:
     expression: str
     names: Mapping[str, str] = field(default_factory=dict)
     values: Mapping[str, Any] = field(default_factory=dict)
+    # False for a filter that drops only the odd item (e.g. erasure tombstones among decisions):
+    # a page then reads what it returns, not FILTERED_READ items per round
+    selective: bool = True
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,8 @@ class TableReader:
         rounds = 0
         while part < len(q.partitions) and len(items) < limit and rounds < MAX_ROUNDS:
             want = limit - len(items)
-            kwargs = self._kwargs(q, q.partitions[part], max(want, FILTERED_READ) if q.filters else want)
+            selective = any(f.selective for f in q.filters)
+            kwargs = self._kwargs(q, q.partitions[part], max(want, FILTERED_READ) if selective else want)
             if start:
                 kwargs["ExclusiveStartKey"] = start
             try:
@@ -241,10 +245,27 @@ class TableReader:
         items = resp.get("Items", [])
         return doc_of(items[0]) if items else None
 
+    def days_with_counters(self) -> set[str]:
+        """The days of the cell that have counters: the set the ledger adds a day to before it
+        commits that day's first counter (a superset, never short of a day)."""
+        resp = self.client.get_item(
+            TableName=self.table,
+            Key={s.PK: _s(days_pk(self.cell)), s.SK: _s("DAYS")},
+            ProjectionExpression="#d",
+            ExpressionAttributeNames={"#d": "days"},
+        )
+        return set((resp.get("Item") or {}).get("days", {}).get("SS", []))
+
     def aggregates(self, days: Sequence[str], dimensions: Sequence[str] = ()) -> list[dict[str, Any]]:
-        """Counters of the given days (one query per day and dimension; all dimensions when empty)."""
+        """Counters of the given days (one query per day and dimension; all dimensions when empty).
+        A window of more than a couple of queries first reads which days have counters (one
+        GetItem) and skips the others: a quiet camera's 28 days, or a window before the cell's
+        first image, cost a request, not 84."""
         out: list[dict[str, Any]] = []
         prefixes: Sequence[str | None] = [f"{d}#" for d in dimensions] or [None]
+        if len(days) * len(prefixes) > 2:
+            known = self.days_with_counters()
+            days = [d for d in days if d in known]
         for day in days:
             for prefix in prefixes:
                 q = IndexQuery(index=None, partitions=(aggregate_pk(self.cell, day),))

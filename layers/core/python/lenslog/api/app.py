@@ -4,6 +4,8 @@
 - a bad filter, body field or cursor: 422 ``{"error": "invalid_request", "message": ...,
   "fields": [{"field", "in", "message"}]}`` naming each offending field as the client spelled it;
 - a caller who may not upload for a source: 403;
+- a method the path does not declare: 405 with ``Allow``; a blank or repeated query parameter: 422
+  (both checked once for every route, before it is called: ``lenslog.api.contract``);
 - anything unexpected: 500 with a request id, the details only in the logs (never a stack trace
   or an internal name in a body).
 """
@@ -25,6 +27,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
+from lenslog.api.contract import complete_document, invalid_request, precheck, route_shapes
 from lenslog.services.audit import InvalidInput, NotAllowed, NotFound
 
 TITLE = "lenslog audit API"
@@ -32,7 +35,9 @@ VERSION = "1.0.0"
 DESCRIPTION = (
     "Every question about an image, a camera, a decision or a report of one lenslog cell. "
     "Lists are cursor-paginated: pass `next_cursor` back as `cursor` until it is null. "
-    "Errors: 404 unknown id, 422 invalid input (the field is named), 403 not allowed."
+    "Errors: 404 unknown id, 422 invalid input (the field is named), 403 not allowed, "
+    "405 a method the path does not serve. A query parameter is given once and never empty "
+    "(leave it out for its default)."
 )
 OPENAPI_PATH = "/openapi.json"
 
@@ -73,8 +78,7 @@ def _register_errors(app: APIGatewayRestResolver) -> None:
         for err in exc.errors():
             field, where = _field_of(err.get("loc") or (), _ALIASES)
             fields.append({"field": field, "in": where, "message": _validation_message(err)})
-        names = ", ".join(dict.fromkeys(f["field"] for f in fields)) or "request"
-        return _error(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_request", f"invalid {names}", fields=fields)
+        return _error(HTTPStatus.UNPROCESSABLE_ENTITY, **invalid_request(fields))
 
     @app.exception_handler(InvalidInput)
     def _invalid_input(exc: InvalidInput) -> Response[Any]:
@@ -135,11 +139,11 @@ def build_app() -> APIGatewayRestResolver:
     _register_errors(app)
     app.enable_swagger(path="/swagger", title=TITLE, version=VERSION, description=DESCRIPTION)
 
+    document = lru_cache(maxsize=1)(lambda: openapi_document(app))  # built on first ask, once
+
     @app.get(OPENAPI_PATH, include_in_schema=False)
     def openapi_json() -> Response[str]:
-        return Response(
-            status_code=200, content_type=content_types.APPLICATION_JSON, body=openapi_document(app)
-        )
+        return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=document())
 
     return app
 
@@ -147,7 +151,7 @@ def build_app() -> APIGatewayRestResolver:
 def openapi_document(app: APIGatewayRestResolver) -> str:
     """The OpenAPI document, deterministic (sorted keys), as served and as kept in docs/."""
     doc = json.loads(app.get_openapi_json_schema(title=TITLE, version=VERSION, description=DESCRIPTION))
-    return json.dumps(doc, indent=2, sort_keys=True) + "\n"
+    return json.dumps(complete_document(doc), indent=2, sort_keys=True) + "\n"
 
 
 @lru_cache(maxsize=1)
@@ -160,12 +164,25 @@ def resolve(event: dict[str, Any], context: Any, service: Any) -> dict[str, Any]
     """Answer one API Gateway REST proxy event with ``service`` (an AuditService)."""
     from lenslog.api.deps import SERVICE_KEY
 
+    broken = precheck(_shapes(), event)
+    if broken is not None:
+        status, body = broken
+        allow = body.pop("allow", None)
+        response = _raw_error(status, body)
+        if allow:
+            response["headers"]["Allow"] = allow
+        return response
     refused = _refuse_non_json_body(event)
     if refused is not None:
         return refused
     resolver = app()
     resolver.append_context(**{SERVICE_KEY: service})
     return resolver.resolve(event, context)
+
+
+@lru_cache(maxsize=1)
+def _shapes() -> list[Any]:
+    return route_shapes(app())
 
 
 def _refuse_non_json_body(event: dict[str, Any]) -> dict[str, Any] | None:

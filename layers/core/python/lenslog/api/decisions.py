@@ -26,5 +26,5 @@ def list_decisions(
     cursor: Cursor = None,
 ) -> DecisionPage:
     return service(router).decisions(
-        status=status, reason=reason, from_=from_, to=to, limit=limit, cursor=cursor or None
+        status=status, reason=reason, from_=from_, to=to, limit=limit, cursor=cursor
     )

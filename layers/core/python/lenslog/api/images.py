@@ -45,7 +45,7 @@ def list_images(
         from_=from_,
         to=to,
         limit=limit,
-        cursor=cursor or None,
+        cursor=cursor,
     )
 
 

@@ -16,7 +16,7 @@ router = APIGatewayRouter()
 
 @router.get("/reports", tags=["reports"], summary="Audit reports, newest period first")
 def list_reports(limit: Limit = 20, cursor: Cursor = None) -> ReportPage:
-    return service(router).reports(limit=limit, cursor=cursor or None)
+    return service(router).reports(limit=limit, cursor=cursor)
 
 
 @router.get("/reports/<report_id>", tags=["reports"], summary="One report and presigned links to its files")

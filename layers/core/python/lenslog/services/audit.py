@@ -81,21 +81,36 @@ class NotAllowed(PermissionError):
 
 
 # time bounds ---------------------------------------------------------------------------------------
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+LATEST = datetime.max.replace(tzinfo=UTC)
+
+
+def _shift(instant: datetime, delta: timedelta) -> datetime:
+    """``instant + delta``, held at the ends of representable time (9999-12-31 has no next day)."""
+    try:
+        return instant + delta
+    except OverflowError:
+        return LATEST if delta > timedelta(0) else EARLIEST
+
+
 def parse_bound(field: str, text: str | None, *, end: bool) -> tuple[datetime | None, bool]:
     """(UTC instant, was a bare date) of a ``from``/``to`` value: ``YYYY-MM-DD`` or ISO 8601."""
-    if text is None or text == "":
+    if text is None:
         return None, False
     try:
         if len(text) == 10:
             d = date.fromisoformat(text)
             start = datetime.combine(d, time(0), tzinfo=UTC)
-            return (start + timedelta(days=1) if end else start), True
+            return (_shift(start, timedelta(days=1)) if end else start), True
         dt = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "+", 1) if "T" in text else text)
     except ValueError:
         raise InvalidInput(field, "expected a date (YYYY-MM-DD) or an ISO 8601 date-time") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC), False
+    try:
+        return dt.astimezone(UTC), False
+    except OverflowError:  # within a day of the ends of time, with an offset that crosses them
+        return (EARLIEST if dt.year == 1 else LATEST), False
 
 
 class Window:
@@ -109,7 +124,7 @@ class Window:
                 hi = datetime.combine(today + timedelta(days=1), time(0), tzinfo=UTC)
                 hi_is_date = True
             if lo is None:
-                lo = hi - timedelta(days=default_days)
+                lo = _shift(hi, -timedelta(days=default_days))
         if lo is not None and hi is not None and lo >= hi:
             raise InvalidInput("from", "must be before to")
         self.lo, self.hi = lo, hi
@@ -300,7 +315,8 @@ class AuditService:
         7 days); status and reason are filters on those queries."""
         window = Window(from_, to, DEFAULT_DECISION_DAYS, self.today())
         days = sorted(window.days(), reverse=True)
-        filters: list[Filter] = []
+        # the day index also holds erasure tombstones: only decisions are the audit log's items
+        filters = [Filter("#kind = :kind", {"#kind": "kind"}, {":kind": {"S": "decision"}}, selective=False)]
         if status:
             filters.append(Filter("#status = :status", {"#status": "status"}, {":status": {"S": status}}))
         if reason:
@@ -491,7 +507,10 @@ class AuditService:
         captured = request.captured_at
         if captured is not None and captured.tzinfo is None:
             raise InvalidInput("captured_at", "needs an offset (Z or +HH:MM)", "body")
-        day = (captured.astimezone(UTC).date() if captured else self.today()).isoformat()
+        try:
+            day = (captured.astimezone(UTC).date() if captured else self.today()).isoformat()
+        except OverflowError:  # year 1 or 9999 with an offset that leaves the calendar
+            raise InvalidInput("captured_at", "out of range", "body") from None
         key = f"uploads/{source_id}/{request.camera_id}/{day}/{request.filename}"
         metadata = {k.lower(): v for k, v in request.metadata.items()}
         bad = [k for k in metadata if not k.replace("-", "").replace("_", "").isalnum() or not k.isascii()]

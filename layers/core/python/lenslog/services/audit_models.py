@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from lenslog.adapters.reports import ReportFile
 from lenslog.domain.models import Decision, Hashes, ImageMetadata, Quality, StoredAt
@@ -207,16 +207,52 @@ class ReportDetail(ReportSummary):
     summary: dict[str, Any] = Field(default_factory=dict)
 
 
+def _text_only(value: Any) -> Any:
+    """A date-time in a JSON body is a string (pydantic would also take a number of seconds)."""
+    if value is not None and not isinstance(value, str | datetime):
+        raise ValueError("expected an ISO 8601 date-time string with an offset")
+    return value
+
+
+METADATA_NAME = r"^[A-Za-z0-9_-]*[A-Za-z0-9][A-Za-z0-9_-]*$"
+
+
 class UploadRequest(BaseModel):
-    camera_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "camera_id": "cam-01",
+                    "filename": "dock-0001.jpg",
+                    "captured_at": "2026-11-20T07:00:00+01:00",
+                }
+            ]
+        }
+    )
+    camera_id: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+        description="a registered camera, or any camera id with source_id",
+    )
     source_id: str | None = Field(
-        None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", description="defaults to the camera's source"
+        None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+        description="a registered source; defaults to the camera's source (required for another camera)",
     )
     filename: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\.(jpg|jpeg|JPG|JPEG|png|PNG|bmp|BMP)$")
     content_type: str | None = Field(default=None, pattern=r"^image/(jpeg|png|bmp)$")
-    captured_at: datetime | None = Field(default=None, description="with an offset; bound as metadata")
+    captured_at: Annotated[datetime | None, BeforeValidator(_text_only)] = Field(
+        default=None, description="with an offset (Z or +HH:MM); bound as metadata"
+    )
     metadata: dict[str, str] = Field(
-        default_factory=dict, description="more S3 user metadata (lower-case names, e.g. classes, site)"
+        default_factory=dict,
+        description=(
+            "more S3 user metadata: ASCII names of letters, digits, - and _ (sent lower-case) and ASCII "
+            "values, at most 1800 bytes with the bound fields"
+        ),
+        json_schema_extra={
+            "propertyNames": {"pattern": METADATA_NAME},
+            "additionalProperties": {"type": "string", "pattern": "^[\\x00-\\x7f]*$"},
+        },
     )
 
 
