@@ -89,4 +89,3 @@ def test_a_presigned_upload_lands_passes_the_gate_and_is_found_by_camera(local):
     assert detail["metadata"]["provenance"]["camera_id"] == "s3_metadata"
     assert detail["metadata"]["captured_at"] == "2026-11-19T06:30:00Z"
     assert detail["metadata"]["source_id"] == "depot-live"
-
