@@ -46,13 +46,13 @@ def ingest(stack, worker: Worker) -> None:
     bodies = [jpeg(100 + i) for i in range(8)]
     for i, body in enumerate(bodies):
         put(f"depot/{i}.jpg", body, "cam-01" if i % 2 else "cam-02", i, classes="pallet")
-    worker.drain(timeout=120)
+    worker.drain(stall=120)
     put("depot/again/0.jpg", bodies[0], "cam-02", 0)  # exact duplicate
     put("depot/small/1.jpg", encode(scene(101).resize((560, 420))), "cam-01", 1)  # near duplicate
     put("depot/2-frame.jpg", jpeg(120), "stage-01", 2)
     broken = jpeg(121)
     put("depot/broken.jpg", broken[: len(broken) // 2], "cam-02", 3)
-    worker.drain(timeout=120)
+    worker.drain(stall=120)
 
 
 @pytest.fixture(scope="module")
