@@ -128,13 +128,16 @@ class DecisionWatcher:
     probe_workers: int = 8
     decided: dict[Uploaded, dict[str, Any]] = field(default_factory=dict)
     _pending: list[Uploaded] = field(default_factory=list)
+    _known: set[Uploaded] = field(default_factory=set)
     _cursor: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, uploaded: Uploaded) -> None:
         if not uploaded.is_sidecar:
             with self._lock:
-                self._pending.append(uploaded)
+                if uploaded not in self._known:
+                    self._known.add(uploaded)
+                    self._pending.append(uploaded)
 
     @property
     def pending(self) -> list[Uploaded]:
@@ -173,7 +176,11 @@ class DecisionWatcher:
             hit = [a or b for a, b in zip(hit, ledger.has_decisions(refs), strict=True)]
         landed = [u for u, h in zip(window, hit, strict=True) if h]
         found = list(pool.map(self._read, landed)) if pool else [self._read(u) for u in landed]
-        new = [(u, d) for u, d in zip(landed, found, strict=True) if d is not None]
+        new = list(
+            {
+                u: d for u, d in zip(landed, found, strict=True) if d is not None and u not in self.decided
+            }.items()
+        )
         if new:
             done = {u for u, _ in new}
             with self._lock:
