@@ -226,16 +226,9 @@ def cold(stack: Any, runs: int = 5) -> dict[str, Any]:
 
 def _cold_child() -> dict[str, Any]:
     """In a fresh process: import the handler, then the first request and a warm one."""
-    import importlib.util
+    from bench.process import import_function
 
-    start = time.perf_counter()
-    spec = importlib.util.spec_from_file_location(
-        "audit_api_handler", ROOT / "functions" / "audit_api" / "handler.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    import_ms = (time.perf_counter() - start) * 1000
+    module, import_ms = import_function("audit_api")
     from lenslog.local.context import LambdaContext
     from lenslog.settings import Settings
 

@@ -47,6 +47,18 @@ def _environment(env: dict[str, str]) -> dict[str, str]:
 # --- cold start ---------------------------------------------------------------------------------
 
 
+def import_function(name: str) -> tuple[Any, float]:
+    """Import ``functions/<name>/handler.py`` as Lambda does; the module and the milliseconds."""
+    import importlib.util
+
+    start = time.perf_counter()
+    spec = importlib.util.spec_from_file_location(f"{name}_handler", ROOT / "functions" / name / "handler.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module, (time.perf_counter() - start) * 1000
+
+
 def _photos(n: int, start: int = 0) -> list[bytes]:
     """n distinct 12 MP camera JPEGs (different scenes, so none is a near duplicate of another
     and every one takes the path of a new image), cached under ``bench/.cache/coldstart``."""
@@ -142,17 +154,9 @@ def _run_child(events: list[dict[str, Any]], env: dict[str, str]) -> dict[str, A
 
 
 def _coldstart_child(events_path: str) -> dict[str, Any]:
-    import importlib.util
     import statistics
 
-    start = time.perf_counter()
-    spec = importlib.util.spec_from_file_location(
-        "ingest_handler", ROOT / "functions" / "ingest" / "handler.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    import_ms = (time.perf_counter() - start) * 1000
+    module, import_ms = import_function("ingest")
     heavy = ("numpy", "PIL", "botocore", "pydantic", "aws_lambda_powertools", "aws_xray_sdk")
     at_import = sorted(m for m in heavy if m in sys.modules)
     from lenslog.local.context import LambdaContext  # standard library only
