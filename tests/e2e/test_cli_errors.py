@@ -47,6 +47,7 @@ def _closed_port_url() -> str:
         (["--config", "/no/such/config.toml", "ingest", "{photo}"], "config"),
         (["ingest", "{photo}", "--endpoint-url", "{closed}"], "cannot reach"),
         (["verify", "--cell", "mars"], "unknown cell 'mars'"),
+        (["ingest", "{photo}", "--workers", "0", "--endpoint-url", "http://127.0.0.1:1"], "--workers"),
     ],
 )
 def test_a_user_mistake_is_one_line_with_exit_code_2(args, names, photo, capsys):

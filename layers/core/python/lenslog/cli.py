@@ -258,6 +258,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     cell = _cell(config, args.cell)
     meta = _meta(args.meta)
+    if args.workers < 1 or args.stall_timeout <= 0:
+        raise UsageError("--workers must be at least 1 and --stall-timeout above 0")
     plan = files_to_upload(Path(p) for p in args.paths)
     if _is_loopback(args.endpoint_url):
         use_local_credentials()
