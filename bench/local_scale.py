@@ -273,7 +273,7 @@ def report(r: dict[str, Any]) -> str:
         ),
     ]
     w = max(len(a) for a, _, _ in rows) + 2
-    return "\n".join(f"{a:<{w}}{b:<24}{c}" for a, b, c in rows)
+    return "\n".join(f"{a:<{w}}{b:<24} {c}".rstrip() for a, b, c in rows)
 
 
 def main(argv: list[str] | None = None) -> int:
