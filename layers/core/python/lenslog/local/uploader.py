@@ -140,6 +140,10 @@ class DecisionWatcher:
                     self._pending.append(uploaded)
 
     @property
+    def has_pending(self) -> bool:
+        return bool(self._pending)
+
+    @property
     def pending(self) -> list[Uploaded]:
         with self._lock:
             return list(self._pending)
@@ -219,7 +223,7 @@ def collect(
             if new or uploaded() != seen_uploads:
                 seen_uploads = uploaded()
                 last_progress = now
-            if not uploading() and not watcher.pending:
+            if not uploading() and not watcher.has_pending:
                 return True
             if now - last_progress > stall_seconds:
                 return False
