@@ -373,3 +373,237 @@ def test_the_spill_buffer_behaves_like_a_file(tmp_path):
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(ValueError):
         buf.read()
+
+
+def test_the_server_matches_a_host_to_a_backend_by_moto_s_module_list_which_the_patch_lists_once(
+    patched,
+):
+    from moto import backends
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    source = inspect.getsource(DomainDispatcherApplication.get_backend_for_host)
+    assert "backends.list_of_moto_modules()" in source
+    listed = backends.list_of_moto_modules()
+    assert "dynamodb" in listed and "s3" in listed and "sqs" in listed
+    assert list(listed) == list(emulator._installed["modules"]())
+    assert backends.list_of_moto_modules() is listed  # made once
+
+
+@pytest.mark.parametrize("patch", [True, False])
+def test_sqs_drops_a_message_past_its_retention_with_the_patch_as_without(patch, monkeypatch):
+    if patch:
+        emulator.install()
+    else:
+        emulator.uninstall()
+    try:
+        with mock_aws():
+            sqs = boto3.client("sqs", region_name=REGION)
+            url = sqs.create_queue(QueueName="q", Attributes={"MessageRetentionPeriod": "60"})["QueueUrl"]
+            fresh = sqs.create_queue(QueueName="f", Attributes={"MessageRetentionPeriod": "60"})["QueueUrl"]
+            sqs.send_message(QueueUrl=url, MessageBody="old")
+            sqs.send_message(QueueUrl=fresh, MessageBody="new")
+            from moto.sqs.models import sqs_backends
+
+            queue = sqs_backends["123456789012"][REGION].queues["q"]
+            assert int(queue.message_retention_period) == 60
+            queue._messages[0].sent_timestamp -= 120_000  # sent two minutes ago
+            assert "Messages" not in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+            got = sqs.receive_message(QueueUrl=fresh, MaxNumberOfMessages=10)["Messages"]
+            assert [m["Body"] for m in got] == ["new"]
+    finally:
+        emulator.install()
+
+
+def test_dynamodb_data_plane_answers_are_the_json_moto_s_serializer_writes(patched, monkeypatch):
+    """Every data-plane answer the patch writes with json.dumps is compared with what moto's own
+    serializer writes for the same result (binary, sets, nested lists and maps, NULL, pages)."""
+    import json as _json
+
+    from moto.dynamodb.responses import DynamoResult
+
+    fast = DynamoResult.execute_result
+    original = emulator._installed["execute_result"]
+    compared: list[str] = []
+
+    def both(self, context):
+        out = fast(self, context)
+        reference = original(self, context)
+        assert out[0] == reference[0] and out[1] == reference[1]
+        assert _json.loads(out[2]) == _json.loads(reference[2]), context.operation_model.name
+        compared.append(context.operation_model.name)
+        return out
+
+    monkeypatch.setattr(DynamoResult, "execute_result", both)
+    with mock_aws():
+        ddb = boto3.client("dynamodb", region_name=REGION)
+        _table(ddb)
+        item = {
+            "PK": {"S": "p"},
+            "SK": {"S": "s"},
+            "n": {"N": "1.5"},
+            "b": {"B": b"\x00\xff"},
+            "bs": {"BS": [b"a", b"b"]},
+            "ss": {"SS": ["x", "y"]},
+            "ns": {"NS": ["1", "2"]},
+            "l": {"L": [{"M": {"x": {"N": "2"}, "nul": {"NULL": True}}}, {"BOOL": False}]},
+        }
+        ddb.put_item(TableName="t", Item=item, ReturnValues="ALL_OLD")
+        for i in range(5):
+            ddb.put_item(TableName="t", Item={"PK": {"S": "p"}, "SK": {"S": f"k{i}"}})
+        assert ddb.get_item(TableName="t", Key={"PK": {"S": "p"}, "SK": {"S": "s"}})["Item"] == item
+        assert "Item" not in ddb.get_item(TableName="t", Key={"PK": {"S": "no"}, "SK": {"S": "s"}})
+        page = ddb.query(
+            TableName="t",
+            KeyConditionExpression="PK = :p",
+            ExpressionAttributeValues={":p": {"S": "p"}},
+            Limit=2,
+            ReturnConsumedCapacity="TOTAL",
+        )
+        assert page["Count"] == 2 and "LastEvaluatedKey" in page
+        ddb.scan(TableName="t", Limit=3)
+        ddb.batch_get_item(RequestItems={"t": {"Keys": [{"PK": {"S": "p"}, "SK": {"S": "s"}}]}})
+        ddb.update_item(
+            TableName="t",
+            Key={"PK": {"S": "p"}, "SK": {"S": "k0"}},
+            UpdateExpression="ADD c :one",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+            ReturnValues="ALL_NEW",
+        )
+        ddb.delete_item(TableName="t", Key={"PK": {"S": "p"}, "SK": {"S": "k1"}}, ReturnValues="ALL_OLD")
+        ddb.transact_get_items(
+            TransactItems=[{"Get": {"TableName": "t", "Key": {"PK": {"S": "p"}, "SK": {"S": "s"}}}}]
+        )
+    assert set(compared) >= {
+        "GetItem",
+        "Query",
+        "Scan",
+        "BatchGetItem",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "TransactGetItems",
+    }
+
+
+def test_a_result_with_a_timestamp_is_left_to_moto_s_serializer():
+    from datetime import UTC, datetime
+
+    assert emulator.plain_body({"Table": {"CreationDateTime": datetime.now(UTC)}}) is None
+    assert emulator.plain_body({"Item": {"b": {"B": b"\x01"}}, "X": None}) == '{"Item": {"b": {"B": "AQ=="}}}'
+
+
+UPDATES = [  # (expression, names, values): the plain form, and forms the patch must leave to moto
+    (
+        "ADD #c :d SET kind = :k, dimension = :dim, #v = :v",
+        {"#c": "count", "#v": "value"},
+        {":d": {"N": "1"}, ":k": {"S": "aggregate"}, ":dim": {"S": "camera"}, ":v": {"S": "cam-1"}},
+    ),
+    ("SET a = :a ADD n :n", None, {":a": {"L": [{"S": "x"}]}, ":n": {"N": "-2.5"}}),
+    ("add n :n", None, {":n": {"N": "3"}}),
+    ("SET n = n + :n", None, {":n": {"N": "1"}}),  # arithmetic: moto
+    ("SET #x.y = :v", {"#x": "m"}, {":v": {"S": "v"}}),  # a path: moto
+    ("SET size = :v", None, {":v": {"S": "v"}}),  # a reserved word: moto's error
+    ("ADD t :n", None, {":n": {"N": "1"}}),  # ADD to a string: moto's error
+    ("SET a = :a, a = :b", None, {":a": {"S": "1"}, ":b": {"S": "2"}}),  # twice: moto's error
+    ("SET PK = :a", None, {":a": {"S": "1"}}),  # a key attribute: moto's error
+    ("ADD s :s", None, {":s": {"SS": []}}),  # an empty set: moto's error
+]
+CONDITIONED = [  # the index's band updates, under each condition form
+    (
+        "ADD e :e, n :one SET kind = :k",
+        None,
+        {":e": {"SS": ["x", "y"]}, ":one": {"N": "1"}, ":k": {"S": "near_band"}},
+    ),
+    ("ADD e :e", None, {":e": {"SS": ["y"]}}),
+    ("ADD ns :n", None, {":n": {"NS": ["1", "2"]}}),
+    ("ADD t :e", None, {":e": {"SS": ["y"]}}),  # a set added to a string: moto's error
+]
+CONDITIONS = ["attribute_not_exists(PK)", "attribute_exists(PK)", "n = :n", "#n = :n", "n = :m", "n > :n"]
+
+
+def _cases():
+    for expression, names, values in UPDATES:
+        yield expression, names, values, None
+    for expression, names, values in CONDITIONED:
+        for condition in CONDITIONS:
+            cond_values = dict(values, **{":n": {"N": "10"}}) if ":n" in condition else values
+            cond_values = dict(cond_values, **{":m": {"N": "11"}}) if ":m" in condition else cond_values
+            cond_names = {"#n": "n"} if "#n" in condition else names
+            yield expression, cond_names, cond_values, condition
+
+
+def _run_updates(ddb, in_transaction):
+    out = []
+    for i, (expression, names, values, condition) in enumerate(_cases()):
+        for pk in ("p-new", "p-old"):
+            update = {
+                "TableName": "t",
+                "Key": {"PK": {"S": f"{pk}{i}"}, "SK": {"S": "s"}},
+                "UpdateExpression": expression,
+                "ExpressionAttributeValues": values,
+            }
+            if names is not None:
+                update["ExpressionAttributeNames"] = names
+            if condition is not None:
+                update["ConditionExpression"] = condition
+            try:
+                if in_transaction:
+                    ddb.transact_write_items(TransactItems=[{"Update": update}])
+                else:
+                    ddb.update_item(**update)
+                out.append("ok")
+            except ClientError as exc:
+                out.append(exc.response["Error"]["Code"] + exc.response["Error"]["Message"])
+    return out, _items(ddb)
+
+
+@pytest.mark.parametrize("in_transaction", [False, True])
+def test_plain_updates_end_in_the_items_and_errors_moto_gives(in_transaction):
+    results = []
+    for patch in (True, False):
+        if patch:
+            emulator.install()
+        else:
+            emulator.uninstall()
+        try:
+            with mock_aws():
+                ddb = boto3.client("dynamodb", region_name=REGION)
+                _table(ddb)
+                for i in range(len(list(_cases()))):
+                    ddb.put_item(
+                        TableName="t",
+                        Item={
+                            "PK": {"S": f"p-old{i}"},
+                            "SK": {"S": "s"},
+                            "n": {"N": "10"},
+                            "t": {"S": "x"},
+                            "count": {"N": "41"},
+                            "kind": {"S": "old"},
+                            "e": {"SS": ["x"]},
+                        },
+                    )
+                results.append(_run_updates(ddb, in_transaction))
+        finally:
+            emulator.install()
+    assert results[0] == results[1]
+    assert results[0][0][:6] == ["ok"] * 6 and results[0][0].count("ok") < len(results[0][0])
+
+
+def test_the_plain_form_is_recognised_and_nothing_else():
+    reserved = {"SIZE"}
+    plan = emulator.plain_update(UPDATES[0][0], UPDATES[0][1], UPDATES[0][2], reserved)
+    assert [(op, name) for op, name, _ in plan] == [
+        ("ADD", "count"),
+        ("SET", "kind"),
+        ("SET", "dimension"),
+        ("SET", "value"),
+    ]
+    assert emulator.plain_condition("n = :n", None, {":n": {"N": "1"}}, reserved) == (
+        "equals",
+        "n",
+        {"N": "1"},
+    )
+    assert emulator.plain_condition("size(n) > :n", None, {":n": {"N": "1"}}, reserved) is None
+    assert emulator.plain_condition("attribute_exists(size)", None, None, reserved) is None
+    for expression, names, values in [*UPDATES[3:6], ("SET #missing = :v", {}, {":v": {"S": "v"}})]:
+        assert emulator.plain_update(expression, names, values, reserved) is None, expression

@@ -36,6 +36,33 @@ write or a transaction is atomic on the embedded AWS as it is on AWS.
 64 KB in memory and the rest in one file per object in a spool folder, opened only while it is
 read or written (so 10,000 objects hold no 10,000 open descriptors). The bytes are the same.
 
+**Plain counter updates skip the expression machinery.** moto answers every ``UpdateItem`` (and
+every Update action of a transaction) by parsing its expression twice, deep-copying the parse tree,
+walking it with a dozen validators and deep-copying the item for a stream it may not have; an
+ingest transaction has ~20 counter updates of the form ``ADD #c :d SET a = :x, #v = :v``, and this
+machinery was most of its cost (the index's band updates, ``ADD e :e, n :one SET kind = :k`` under
+``n = :n`` or ``attribute_not_exists(PK)``, are the rest). The patch recognises exactly those forms
+(``SET`` of attributes to values, ``ADD`` of a number or a string or number set, top-level
+attributes named plainly or through ``#`` names, each once, no key attribute; no condition, or one
+of ``attribute_not_exists(a)``, ``attribute_exists(a)``, ``a = :v``; a table without a stream) and
+applies them to the item directly, as moto's executor would, raising moto's
+``ConditionalCheckFailed`` when the condition fails. Anything else (a path, a function,
+arithmetic, another condition, a reserved word, a missing name or value, a type mismatch, an item
+over 64 KB) goes to moto unchanged, so its errors are moto's.
+
+**Requests are answered without re-deriving what cannot change.** Three of moto's per-request
+costs are the server's, not DynamoDB's or SQS's, and were most of the embedded AWS's CPU per image:
+- the server finds a request's backend by listing moto's package folder on disk, for every
+  request: the list is made once (moto's folders do not change while it runs);
+- SQS checks each message it receives against the queue's retention by building every attribute
+  of the queue (counting its messages): the patch reads the retention alone;
+- DynamoDB's data-plane answers (GetItem, BatchGetItem, Query, Scan, PutItem, UpdateItem,
+  DeleteItem, TransactGetItems) are written by moto's model-driven serializer, which walks every
+  attribute value of every item: their results are already in the wire shape, so the patch writes
+  them with ``json.dumps`` (binary values base64-encoded, absent members and members the
+  operation's output has not left out), the same JSON,
+  and falls back to moto's serializer for anything else (a timestamp, an unknown type).
+
 What the patch relies on in moto, each checked by ``tests/unit/test_emulator.py`` (a moto upgrade
 that changes one fails there, not silently in a user's run):
 - the snapshot is ``copy.deepcopy(table)`` through the ``copy`` module that
@@ -46,17 +73,27 @@ that changes one fails there, not silently in a user's run):
   only ``seek``, ``read``, ``write``, ``truncate`` and ``close`` on it;
 - every DynamoDB request goes through ``DynamoHandler.call_action``;
 - ``Table.query`` reads a table's items through ``Table.all_items()`` and keeps those whose hash
-  key is the one asked for.
+  key is the one asked for;
+- the server calls ``moto.backends.list_of_moto_modules()`` to match a host to a backend;
+- ``SQSBackend.is_message_valid_based_on_retention_period`` reads the queue's
+  ``MessageRetentionPeriod``;
+- ``DynamoDBBackend.update_item`` takes the arguments it is called with by the handler and the
+  transaction, and keeps an item's attributes as ``DynamoType`` values in ``Item.attrs``;
+- DynamoDB's data-plane actions return a ``DynamoResult`` whose serialized body is the JSON of its
+  result, with the content type ``application/x-amz-json-1.0``.
 """
 
 from __future__ import annotations
 
 import atexit
+import base64
 import contextlib
 import copy
 import inspect
 import io
+import json
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -247,6 +284,176 @@ def _partition(table: Any, hash_key: Any) -> list[Any]:
     return sorted(table.items.get(hash_key, {}).values(), key=lambda item: item.range_key)
 
 
+DATA_PLANE = frozenset(
+    {"GetItem", "BatchGetItem", "Query", "Scan", "PutItem", "UpdateItem", "DeleteItem", "TransactGetItems"}
+)
+_JSON_HEADERS = {"Content-Type": "application/x-amz-json-1.0"}
+
+
+class _NotPlain(Exception):
+    pass
+
+
+def _wire(value: Any) -> Any:
+    """A DynamoDB result in its JSON wire shape (bytes base64, ``None`` members left out), or
+    ``_NotPlain`` for anything moto's serializer must handle."""
+    if isinstance(value, dict):
+        return {k: _wire(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_wire(v) for v in value]
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if value is None or isinstance(value, bool | str | int | float):
+        return value
+    raise _NotPlain(type(value).__name__)
+
+
+def plain_body(result: Any) -> str | None:
+    """The JSON body of a DynamoDB data-plane result, or None when moto's serializer must write it."""
+    try:
+        return json.dumps(_wire(result))
+    except _NotPlain:
+        return None
+
+
+_NAME = r"#[A-Za-z0-9_]+|[A-Za-z][A-Za-z0-9_]*"
+_SET_ACTION = re.compile(rf"\s*({_NAME})\s*=\s*(:[A-Za-z0-9_]+)\s*")
+_ADD_ACTION = re.compile(rf"\s*({_NAME})\s+(:[A-Za-z0-9_]+)\s*")
+_CLAUSE = re.compile(r"\b(SET|ADD)\b", re.IGNORECASE)
+MAX_PLAIN_ITEM = 64 * 1024  # bytes: bigger items go to moto, which checks DynamoDB's 400 KB
+
+
+def plain_update(
+    expression: str | None, names: dict[str, str] | None, values: dict[str, Any] | None, reserved: Any
+) -> list[tuple[str, str, dict[str, Any]]] | None:
+    """``[(op, attribute, value)]`` for an update of the plain form (``SET a = :x`` and ``ADD n :d``
+    of a number, top-level attributes, each once), or None for anything moto must parse."""
+    if not expression:
+        return None
+    names, values = names or {}, values or {}
+    parts = _CLAUSE.split(expression)
+    if parts[0].strip() or len(parts) < 3:
+        return None
+    plan: list[tuple[str, str, dict[str, Any]]] = []
+    seen_clauses: set[str] = set()
+    for keyword, body in zip(parts[1::2], parts[2::2], strict=True):
+        op = keyword.upper()
+        if op in seen_clauses:
+            return None
+        seen_clauses.add(op)
+        pattern = _SET_ACTION if op == "SET" else _ADD_ACTION
+        for action in body.split(","):
+            match = pattern.fullmatch(action)
+            if match is None:
+                return None
+            name, placeholder = match.groups()
+            if name.startswith("#"):
+                if name not in names:
+                    return None
+                name = names[name]
+            elif name.upper() in reserved:
+                return None
+            value = values.get(placeholder)
+            if not isinstance(value, dict) or len(value) != 1:
+                return None
+            if op == "ADD" and not ("N" in value or (value.get("SS") or value.get("NS"))):
+                return None
+            plan.append((op, name, value))
+    targets = [name for _, name, _ in plan]
+    return plan if len(set(targets)) == len(targets) else None
+
+
+_EXISTS = re.compile(rf"\s*attribute_(not_exists|exists)\(\s*({_NAME})\s*\)\s*")
+_EQUALS = re.compile(rf"\s*({_NAME})\s*=\s*(:[A-Za-z0-9_]+)\s*")
+
+
+def plain_condition(
+    condition: str | None, names: dict[str, str] | None, values: dict[str, Any] | None, reserved: Any
+) -> tuple[str, str, dict[str, Any] | None] | None:
+    """``(test, attribute, value)`` for one of ``attribute_not_exists(a)``, ``attribute_exists(a)``
+    and ``a = :v`` (no condition: ``("none", "", None)``), or None for anything moto must parse."""
+    if not condition:
+        return "none", "", None
+    names, values = names or {}, values or {}
+    exists, equals = _EXISTS.fullmatch(condition), _EQUALS.fullmatch(condition)
+    match = exists or equals
+    if match is None:
+        return None
+    name = match.group(2) if exists else match.group(1)
+    if name.startswith("#"):
+        if name not in names:
+            return None
+        name = names[name]
+    elif name.upper() in reserved:
+        return None
+    if exists:
+        return exists.group(1), name, None
+    value = values.get(match.group(2))
+    return ("equals", name, value) if isinstance(value, dict) and len(value) == 1 else None
+
+
+def _holds(test: tuple[str, str, dict[str, Any] | None], item: Any) -> bool:
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    kind, name, value = test
+    present = item is not None and name in item.attrs
+    if kind == "not_exists":
+        return not present
+    if kind == "exists":
+        return present
+    if kind == "equals" and value is not None:
+        return present and item.attrs[name] == DynamoType(value)
+    return True
+
+
+def _apply_plain(
+    table: Any,
+    key: dict[str, Any],
+    plan: list[tuple[str, str, dict[str, Any]]],
+    test: tuple[str, str, dict[str, Any] | None],
+) -> Any:
+    """Apply a plain update as moto's executor would (its condition first: moto's
+    ``ConditionalCheckFailed`` when it fails); None when moto must do it after all."""
+    from moto.dynamodb.exceptions import ConditionalCheckFailed
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    keys = [table.hash_key_attr] + ([table.range_key_attr] if table.range_key_attr else [])
+    if sorted(key) != sorted(keys) or any(name in keys for _, name, _ in plan):
+        return None
+    hash_value = DynamoType(key[table.hash_key_attr])
+    range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+    item = table.get_item(hash_value, range_value)
+    if item is not None:
+        if item.size() > MAX_PLAIN_ITEM:
+            return None
+        for op, name, value in plan:
+            if op == "ADD" and name in item.attrs and item.attrs[name].type != next(iter(value)):
+                return None
+    if not _holds(test, item):
+        raise ConditionalCheckFailed
+    if item is None:
+        table.put_item({k: key[k] for k in keys})
+        item = table.get_item(hash_value, range_value)
+    for op, name, value in plan:
+        new = DynamoType(value)
+        if op == "ADD" and new.is_set():
+            current = item.attrs.get(name)
+            if current is None:
+                item.attrs[name] = new
+            else:
+                current.value.extend(v for v in new.value if v not in current.value)
+            continue
+        if op == "ADD":
+            new = item.attrs.get(name, DynamoType({"N": "0"})) + new
+        item.attrs[name] = new
+    return item
+
+
+def _module_list(original: Callable[[], Any]) -> Callable[[], tuple[str, ...]]:
+    folders = tuple(original())
+    return lambda: folders
+
+
 def install() -> None:
     """Patch moto's DynamoDB backend in this process (idempotent; every embedded AWS calls it)."""
     with _lock:
@@ -316,6 +523,78 @@ def install() -> None:
         Table.query = query  # type: ignore[method-assign]
         Table.all_items = all_items  # type: ignore[method-assign]
 
+        from moto import backends
+        from moto.dynamodb.responses import DynamoResult
+        from moto.sqs.models import SQSBackend
+
+        original_result: Callable[..., Any] = DynamoResult.execute_result
+
+        def execute_result(self: Any, context: Any) -> Any:
+            operation = context.operation_model
+            if operation.name in DATA_PLANE and isinstance(self.result, dict):
+                members = operation.output_shape.members
+                body = plain_body({k: v for k, v in self.result.items() if k in members})
+                if body is not None:
+                    return 200, dict(_JSON_HEADERS), body
+            return original_result(self, context)
+
+        def retention_valid(self: Any, queue_name: str, message: Any) -> bool:
+            from moto.core.utils import unix_time
+
+            period = int(self.get_queue(queue_name).message_retention_period)
+            return bool(period + message.sent_timestamp / 1000 > unix_time())
+
+        _installed.update(
+            modules=backends.list_of_moto_modules,
+            execute_result=original_result,
+            retention=SQSBackend.is_message_valid_based_on_retention_period,
+        )
+        backends.list_of_moto_modules = _module_list(backends.list_of_moto_modules)  # type: ignore[assignment]
+        DynamoResult.execute_result = execute_result  # type: ignore[method-assign]
+        SQSBackend.is_message_valid_based_on_retention_period = retention_valid  # type: ignore[method-assign]
+
+        from moto.dynamodb.parsing.reserved_keywords import ReservedKeywords
+
+        original_update: Callable[..., Any] = models.DynamoDBBackend.update_item
+        reserved = frozenset(k.upper() for k in ReservedKeywords.get_reserved_keywords())
+
+        def update_item(
+            self: Any,
+            table_name: str,
+            key: dict[str, Any],
+            update_expression: str,
+            expression_attribute_names: dict[str, Any],
+            expression_attribute_values: dict[str, Any],
+            attribute_updates: Any = None,
+            expected: Any = None,
+            condition_expression: str | None = None,
+            return_values_on_condition_check_failure: str | None = None,
+        ) -> Any:
+            if not (attribute_updates or expected or return_values_on_condition_check_failure):
+                names, values = expression_attribute_names, expression_attribute_values
+                plan = plain_update(update_expression, names, values, reserved)
+                test = plain_condition(condition_expression, names, values, reserved)
+                table = self.get_table(table_name)
+                if plan is not None and test is not None and table.stream_shard is None:
+                    item = _apply_plain(table, key, plan, test)
+                    if item is not None:
+                        return item
+            return original_update(
+                self,
+                table_name,
+                key,
+                update_expression,
+                expression_attribute_names,
+                expression_attribute_values,
+                attribute_updates,
+                expected,
+                condition_expression,
+                return_values_on_condition_check_failure,
+            )
+
+        _installed["update_item"] = original_update
+        models.DynamoDBBackend.update_item = update_item  # type: ignore[method-assign]
+
 
 def uninstall() -> None:
     """Put moto back as it was (for the tests that compare both)."""
@@ -334,6 +613,14 @@ def uninstall() -> None:
 
         s3_models.tempfile = _installed["tempfile"]
         DynamoHandler.call_action = _installed["call_action"]  # type: ignore[method-assign]
+        from moto import backends
+        from moto.dynamodb.responses import DynamoResult
+        from moto.sqs.models import SQSBackend
+
+        backends.list_of_moto_modules = _installed["modules"]
+        DynamoResult.execute_result = _installed["execute_result"]  # type: ignore[method-assign]
+        SQSBackend.is_message_valid_based_on_retention_period = _installed["retention"]  # type: ignore[method-assign]
+        models.DynamoDBBackend.update_item = _installed["update_item"]  # type: ignore[method-assign]
         _installed.clear()
 
 
