@@ -607,3 +607,28 @@ def test_the_plain_form_is_recognised_and_nothing_else():
     assert emulator.plain_condition("attribute_exists(size)", None, None, reserved) is None
     for expression, names, values in [*UPDATES[3:6], ("SET #missing = :v", {}, {":v": {"S": "v"}})]:
         assert emulator.plain_update(expression, names, values, reserved) is None, expression
+
+
+def test_sqs_send_reads_one_queue_attribute_and_counts_and_fifo_dedupe_stay_exact(patched):
+    from moto.sqs.models import SQSBackend
+
+    assert SQSBackend.send_message is not emulator._installed["send"]
+    source = inspect.getsource(emulator._installed["send"])
+    assert source.count("queue.attributes") == 1
+    assert 'queue.attributes.get("ContentBasedDeduplication")' in source
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name=REGION)
+        url = sqs.create_queue(QueueName="q")["QueueUrl"]
+        for i in range(5):
+            sqs.send_message(QueueUrl=url, MessageBody=f"m{i}")
+        counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        assert counts["ApproximateNumberOfMessages"] == "5"
+        assert "ContentBasedDeduplication" not in counts  # a FIFO attribute
+        fifo = sqs.create_queue(
+            QueueName="q.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"}
+        )["QueueUrl"]
+        first = sqs.send_message(QueueUrl=fifo, MessageBody="same", MessageGroupId="g")
+        again = sqs.send_message(QueueUrl=fifo, MessageBody="same", MessageGroupId="g")
+        assert first["MessageId"] == again["MessageId"]  # deduplicated by content
+        attrs = sqs.get_queue_attributes(QueueUrl=fifo, AttributeNames=["ApproximateNumberOfMessages"])
+        assert attrs["Attributes"]["ApproximateNumberOfMessages"] == "1"

@@ -54,8 +54,11 @@ over 64 KB) goes to moto unchanged, so its errors are moto's.
 costs are the server's, not DynamoDB's or SQS's, and were most of the embedded AWS's CPU per image:
 - the server finds a request's backend by listing moto's package folder on disk, for every
   request: the list is made once (moto's folders do not change while it runs);
-- SQS checks each message it receives against the queue's retention by building every attribute
-  of the queue (counting its messages): the patch reads the retention alone;
+- SQS checks each message it receives against the queue's retention, and each message sent
+  (S3's notifications among them) for content-based deduplication, by building every attribute of
+  the queue, which counts its messages: a cost that grew with the backlog of a folder being
+  uploaded faster than it is decided. The patch reads the one attribute asked for (a FIFO queue's
+  send still builds them all);
 - DynamoDB's data-plane answers (GetItem, BatchGetItem, Query, Scan, PutItem, UpdateItem,
   DeleteItem, TransactGetItems) are written by moto's model-driven serializer, which walks every
   attribute value of every item: their results are already in the wire shape, so the patch writes
@@ -76,7 +79,8 @@ that changes one fails there, not silently in a user's run):
   key is the one asked for;
 - the server calls ``moto.backends.list_of_moto_modules()`` to match a host to a backend;
 - ``SQSBackend.is_message_valid_based_on_retention_period`` reads the queue's
-  ``MessageRetentionPeriod``;
+  ``MessageRetentionPeriod``, and ``SQSBackend.send_message`` reads only
+  ``ContentBasedDeduplication`` of ``Queue.attributes``;
 - ``DynamoDBBackend.update_item`` takes the arguments it is called with by the handler and the
   transaction, and keeps an item's attributes as ``DynamoType`` values in ``Item.attrs``;
 - DynamoDB's data-plane actions return a ``DynamoResult`` whose serialized body is the JSON of its
@@ -544,6 +548,27 @@ def install() -> None:
             period = int(self.get_queue(queue_name).message_retention_period)
             return bool(period + message.sent_timestamp / 1000 > unix_time())
 
+        from moto.sqs.models import Queue
+
+        original_send: Callable[..., Any] = SQSBackend.send_message
+        original_attributes: Any = Queue.__dict__["attributes"]  # the property itself
+
+        def send_message(self: Any, *args: Any, **kwargs: Any) -> Any:
+            _state.sending = True
+            try:
+                return original_send(self, *args, **kwargs)
+            finally:
+                _state.sending = False
+
+        def attributes(self: Any) -> dict[str, Any]:
+            if getattr(_state, "sending", False) and not self.fifo_queue:
+                return {"ContentBasedDeduplication": "true" if self.content_based_deduplication else "false"}
+            result: dict[str, Any] = original_attributes.fget(self)
+            return result
+
+        _installed.update(send=original_send, attributes=original_attributes)
+        SQSBackend.send_message = send_message  # type: ignore[method-assign]
+        Queue.attributes = property(attributes)  # type: ignore[assignment,method-assign]
         _installed.update(
             modules=backends.list_of_moto_modules,
             execute_result=original_result,
@@ -615,8 +640,10 @@ def uninstall() -> None:
         DynamoHandler.call_action = _installed["call_action"]  # type: ignore[method-assign]
         from moto import backends
         from moto.dynamodb.responses import DynamoResult
-        from moto.sqs.models import SQSBackend
+        from moto.sqs.models import Queue, SQSBackend
 
+        SQSBackend.send_message = _installed["send"]  # type: ignore[method-assign]
+        Queue.attributes = _installed["attributes"]  # type: ignore[method-assign]
         backends.list_of_moto_modules = _installed["modules"]
         DynamoResult.execute_result = _installed["execute_result"]  # type: ignore[method-assign]
         SQSBackend.is_message_valid_based_on_retention_period = _installed["retention"]  # type: ignore[method-assign]
