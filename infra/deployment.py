@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from aws_cdk import Aws
 
 from lenslog.config import Config
+from lenslog.retention import shortest_days
 from lenslog.settings import CellResources, Settings, cell_resources, reports_bucket_name
 
 PREFIX = "lenslog"
@@ -33,6 +34,12 @@ class Deployment:
     @property
     def home_region(self) -> str:
         return self.config.cells[self.config.home_cell].region
+
+    @property
+    def log_days(self) -> int:
+        """How long any log (server and API access logs, function logs) is kept: the config's
+        shortest retention (lenslog.retention.shortest_days)."""
+        return shortest_days(self.config)
 
     def resources(self, cell: str) -> CellResources:
         return cell_resources(self.config, cell, prefix=self.prefix, suffix=self.suffix)

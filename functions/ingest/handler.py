@@ -1,6 +1,7 @@
 """Ingest function: an SQS batch of S3 events in, one gate decision per object, partial failures out.
 
-Thin by design: parse, call the ingest service, log and count the outcome. The service is
+Thin by design: parse, call the ingest service, log and count the outcome. Log lines name no
+object, camera or image: a status, reasons and the SQS message id (see docs/privacy.md). The service is
 idempotent on bucket + key + version/etag through the ledger's conditional decision write. A record
 whose processing raises is reported in ``batchItemFailures`` and retried by SQS; after the queue's
 maxReceiveCount it lands in the DLQ, its object still in the landing bucket.
@@ -38,13 +39,14 @@ def _observed() -> Any:
         outcomes = []
         for ref in objects_in_message(record.body):
             decision = ingest.handle(ref)
+            # The outcome and an opaque reference (the SQS message id) only: object keys carry
+            # camera ids and capture times, and ids, hashes and metadata live in the ledger, where
+            # an erasure or a relocation can reach them; a log line would outlive both.
             if decision is None:
-                logger.info("nothing to decide", extra={"bucket": ref.bucket, "key": ref.key})
+                logger.info("nothing to decide", extra={"message_id": record.message_id})
                 continue
-            # The outcome only: ids, hashes and metadata live in the ledger, where an erasure or
-            # a relocation can reach them; a log line would outlive both.
             outcome = {"status": str(decision.status), "reasons": decision.reasons}
-            logger.info("decided", extra={"bucket": ref.bucket, "key": ref.key, **outcome})
+            logger.info("decided", extra={"message_id": record.message_id, **outcome})
             metrics.add_metric(name=f"decision_{decision.status}", unit=MetricUnit.Count, value=1)
             outcomes.append(outcome)
         return outcomes

@@ -3,24 +3,46 @@ throttled, access-logged and request-validated, proxied to the audit_api functio
 
 from __future__ import annotations
 
+import json
+
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra.constructs.function import LOG_RETENTION, LensFunction
+from infra.constructs.function import LensFunction, log_retention
 from infra.nag import acknowledge
 
 STAGE = "v1"
+# The access log names the route template (``/{proxy+}``), never the request's path or query
+# string: ``/cameras/cam-01`` or ``?camera_id=cam-01`` would put a camera id in a log.
+ACCESS_LOG_FORMAT = apigw.AccessLogFormat.custom(
+    json.dumps(
+        {
+            "requestId": "$context.requestId",
+            "requestTime": "$context.requestTime",
+            "httpMethod": "$context.httpMethod",
+            "resourcePath": "$context.resourcePath",
+            "status": "$context.status",
+            "protocol": "$context.protocol",
+            "responseLength": "$context.responseLength",
+            "ip": "$context.identity.sourceIp",
+            "caller": "$context.identity.caller",
+            "user": "$context.identity.user",
+        }
+    )
+)
 THROTTLING_RATE_LIMIT = 50  # requests per second, steady
 THROTTLING_BURST_LIMIT = 100
 
 
 class AuditApi(Construct):
-    def __init__(self, scope: Construct, id: str, *, api_name: str, handler: LensFunction) -> None:
+    def __init__(
+        self, scope: Construct, id: str, *, api_name: str, handler: LensFunction, log_days: int
+    ) -> None:
         super().__init__(scope, id)
         self.access_logs = logs.LogGroup(
-            self, "AccessLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.RETAIN
+            self, "AccessLogs", retention=log_retention(log_days), removal_policy=RemovalPolicy.RETAIN
         )
         self.api = apigw.RestApi(
             self,
@@ -39,17 +61,7 @@ class AuditApi(Construct):
                 logging_level=apigw.MethodLoggingLevel.ERROR,
                 data_trace_enabled=False,
                 access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
-                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
-                    caller=True,
-                    http_method=True,
-                    ip=True,
-                    protocol=True,
-                    request_time=True,
-                    resource_path=True,
-                    response_length=True,
-                    status=True,
-                    user=True,
-                ),
+                access_log_format=ACCESS_LOG_FORMAT,
             ),
         )
         validator = self.api.add_request_validator(

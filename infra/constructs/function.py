@@ -23,7 +23,26 @@ FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 HANDLER = "handler.handler"
 LOG_LEVEL = "INFO"
-LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
+# CloudWatch Logs accepts these retentions only; a log group keeps the longest that is not longer
+# than the config's shortest retention (infra.deployment.Deployment.log_days).
+_RETENTIONS = sorted(
+    (
+        (1, logs.RetentionDays.ONE_DAY), (3, logs.RetentionDays.THREE_DAYS),
+        (5, logs.RetentionDays.FIVE_DAYS), (7, logs.RetentionDays.ONE_WEEK),
+        (14, logs.RetentionDays.TWO_WEEKS), (30, logs.RetentionDays.ONE_MONTH),
+        (60, logs.RetentionDays.TWO_MONTHS), (90, logs.RetentionDays.THREE_MONTHS),
+        (120, logs.RetentionDays.FOUR_MONTHS), (150, logs.RetentionDays.FIVE_MONTHS),
+        (180, logs.RetentionDays.SIX_MONTHS), (365, logs.RetentionDays.ONE_YEAR),
+    ),
+    key=lambda r: r[0],
+)  # fmt: skip
+
+
+def log_retention(days: int) -> logs.RetentionDays:
+    """The longest CloudWatch retention that is at most ``days`` (one day at least)."""
+    return [r for d, r in _RETENTIONS if d <= max(days, 1)][-1]
+
+
 ARCHITECTURES = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}
 _ASSET_EXCLUDE = ["__pycache__", "*.pyc", ".gitkeep", "tests"]
 
@@ -52,6 +71,7 @@ class LensFunction(Construct):
         architecture: str,
         layers: list[lambda_.ILayerVersion],
         alarm_topic: sns.ITopic,
+        log_days: int,
         memory_size: int = 512,
         timeout: Duration = Duration.seconds(30),
     ) -> None:
@@ -60,7 +80,7 @@ class LensFunction(Construct):
             self,
             "Logs",
             log_group_name=f"/aws/lambda/{function_name}",
-            retention=LOG_RETENTION,
+            retention=log_retention(log_days),
             removal_policy=RemovalPolicy.RETAIN,
         )
         self.role = iam.Role(

@@ -16,7 +16,6 @@ from lenslog.retention import RETENTION_TAG, tag_value
 from lenslog.settings import CellResources
 
 NONCURRENT_VERSION_DAYS = 30
-ACCESS_LOG_RETENTION_DAYS = 365
 ABORT_MULTIPART_DAYS = 7
 
 
@@ -31,8 +30,10 @@ def cell_key(scope: Construct, id: str, *, alias: str, description: str) -> kms.
     )
 
 
-def access_log_bucket(scope: Construct, id: str, *, name: str) -> s3.Bucket:
-    """Server access logs: S3 delivers them only to SSE-S3 buckets (SSE-KMS is unsupported)."""
+def access_log_bucket(scope: Construct, id: str, *, name: str, days: int) -> s3.Bucket:
+    """Server access logs: S3 delivers them only to SSE-S3 buckets (SSE-KMS is unsupported). They
+    name object keys, which carry camera ids and capture times: kept ``days`` (the config's
+    shortest retention), never longer than an object they name."""
     bucket = s3.Bucket(
         scope,
         id,
@@ -41,9 +42,7 @@ def access_log_bucket(scope: Construct, id: str, *, name: str) -> s3.Bucket:
         encryption=s3.BucketEncryption.S3_MANAGED,
         enforce_ssl=True,
         object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-        lifecycle_rules=[
-            s3.LifecycleRule(id="expire-logs", expiration=Duration.days(ACCESS_LOG_RETENTION_DAYS))
-        ],
+        lifecycle_rules=[s3.LifecycleRule(id="expire-logs", expiration=Duration.days(days))],
         removal_policy=RemovalPolicy.RETAIN,
     )
     acknowledge(
@@ -115,12 +114,13 @@ class CellStorage(Construct):
         access_log_bucket_name: str,
         curated_retention_days: Sequence[int],
         quarantine_retention_days: Sequence[int],
+        log_days: int,
     ) -> None:
         super().__init__(scope, id)
         self.key = cell_key(
             self, "Key", alias=key_alias, description=f"lenslog cell {resources.cell}: buckets, table, queues"
         )
-        self.access_logs = access_log_bucket(self, "AccessLogs", name=access_log_bucket_name)
+        self.access_logs = access_log_bucket(self, "AccessLogs", name=access_log_bucket_name, days=log_days)
         self.landing = data_bucket(
             self, "Landing", name=resources.landing_bucket, key=self.key, logs=self.access_logs,
             lifecycle_rules=[],

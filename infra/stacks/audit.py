@@ -29,7 +29,10 @@ class AuditStack(Stack):
         home = config.home_cell
         self.key = cell_key(self, "Key", alias=deployment.reports_key_alias, description="lenslog reports")
         logs_bucket = access_log_bucket(
-            self, "AccessLogs", name=f"{deployment.prefix}-reports-access-logs{deployment.suffix}"
+            self,
+            "AccessLogs",
+            name=f"{deployment.prefix}-reports-access-logs{deployment.suffix}",
+            days=deployment.log_days,
         )
         self.reports = data_bucket(
             self,
@@ -51,6 +54,7 @@ class AuditStack(Stack):
             architecture=config.architecture,
             layers=self.layers.all,
             alarm_topic=self.alarms.topic,
+            log_days=deployment.log_days,
             memory_size=REPORT_MEMORY_MB,
             timeout=REPORT_TIMEOUT,
         )

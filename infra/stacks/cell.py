@@ -51,6 +51,7 @@ class CellStack(Stack):
             access_log_bucket_name=f"{deployment.prefix}-{cell}-access-logs{deployment.suffix}",
             curated_retention_days=lifecycle_days(config, cell, "curated"),
             quarantine_retention_days=lifecycle_days(config, cell, "quarantine"),
+            log_days=deployment.log_days,
         )
         self.table = CellTable(self, "Records", table_name=names.table, key=self.storage.key)
         self.alarms = AlarmTopic(
@@ -62,6 +63,7 @@ class CellStack(Stack):
             "architecture": config.architecture,
             "layers": self.layers.all,
             "alarm_topic": self.alarms.topic,
+            "log_days": deployment.log_days,
         }
         self.gate = LensFunction(
             self,
@@ -95,7 +97,11 @@ class CellStack(Stack):
         )
         self._grant_api(deployment)
         self.api = AuditApi(
-            self, "AuditApi", api_name=f"{deployment.prefix}-{cell}-audit", handler=self.api_function
+            self,
+            "AuditApi",
+            api_name=f"{deployment.prefix}-{cell}-audit",
+            handler=self.api_function,
+            log_days=deployment.log_days,
         )
         self.uploads = PartnerUploadRoles(
             self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 from lenslog.cli import main as cli
 from lenslog.runtime import erasure_service
@@ -134,3 +135,32 @@ def test_an_erasure_without_a_caller_is_refused(eu, stack):
     event = rest_event("POST", "/erasures", body={"subject": "camera", "value": "cam-01"}, user_arn=None)
     resp = resolve(event, None, audit_service(stack.settings("eu")))
     assert resp["statusCode"] == 403
+
+
+def test_erasing_a_source_redacts_the_stored_reports_that_named_its_cameras(eu, stack):
+    from lenslog.audit.redact import names_any
+    from lenslog.runtime import report_service
+
+    eu.put("r/a.jpg", jpeg(12), CAM1)  # cam-01 belongs to the depot-live source
+    eu.put("r/b.jpg", jpeg(13), {"camera-id": "studio-cam", "captured-at": "2026-11-18T12:00:00Z"})
+    eu.drain()
+    report_service(stack.settings("eu"), send=False).run(date(2026, 11, 20))
+    s3 = stack.client("s3", "eu")
+
+    def report_texts() -> str:
+        versions = s3.list_object_versions(Bucket=stack.reports_bucket).get("Versions", [])
+        return "".join(
+            s3.get_object(Bucket=stack.reports_bucket, Key=v["Key"], VersionId=v["VersionId"])["Body"]
+            .read()
+            .decode("latin-1")
+            for v in versions
+        )
+
+    assert names_any(report_texts(), ["cam-01"])
+
+    result = erase(stack, "source", "depot-live")
+
+    assert result.verified and len(result.reports) == 1
+    texts = report_texts()
+    assert not names_any(texts, ["cam-01"]) and "studio-cam" in texts
+    assert ("camera", "cam-01") not in eu.counters()

@@ -51,3 +51,16 @@ def lifecycle_configuration(config: Config, cell: str, role: Role) -> list[dict]
         }
         for days in lifecycle_days(config, cell, role)
     ]
+
+
+def shortest_days(config: Config) -> int:
+    """The shortest retention anything of the config may have (any cell, source and role): the
+    longest that a log naming an object may be kept, so that no log outlives the object it names
+    (server and API access logs, function logs; docs/privacy.md)."""
+    return min(
+        days
+        for cell in config.cells
+        for source in [None, *config.sources]
+        for role in ("curated", "quarantine")
+        if (days := days_for(config, cell, source, role))  # type: ignore[arg-type]
+    )

@@ -79,6 +79,21 @@ def erasure_service(settings: Settings) -> Any:
         ledger=ingest.ledger,
         near=ingest.near,
         bands=ingest.config.near_duplicates.bands,
+        reports=report_store(settings),
+        config=ingest.config,
+    )
+
+
+def report_store(settings: Settings) -> Any:
+    """The stored reports: files in the reports bucket, their index in the home cell's table."""
+    from lenslog.adapters.reports import ReportStore
+
+    home = resources_of(settings, config_of(settings).home_cell)
+    return ReportStore(
+        client("s3", home.region, settings.endpoint_url),
+        settings.reports_bucket,
+        client("dynamodb", home.region, settings.endpoint_url),
+        home.table,
     )
 
 

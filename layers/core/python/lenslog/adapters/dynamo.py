@@ -8,7 +8,7 @@ import json
 import random
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -426,10 +426,59 @@ class DynamoLedger:
                     return out
         return out
 
-    def bump(self, increments: Sequence[Increment]) -> None:
-        """Counters outside any transaction (anonymous operational counts)."""
+    def bump(self, increments: Sequence[Increment]) -> int:
+        """Counters outside any transaction (anonymous operational counts, erasure's decrements).
+        A counter a decrement brings to zero is deleted, so that no item is left naming a value
+        that no longer counts anything (the delete is conditional: an increment in between wins).
+        Returns how many counters were deleted."""
+        deleted = 0
         for update in self._counter_updates(increments):
-            self.client.update_item(**update)
+            resp = self.client.update_item(**update, ReturnValues="UPDATED_NEW")
+            if int(resp.get("Attributes", {}).get("count", {}).get("N", "1")) <= 0:
+                deleted += self.delete_counter(update["Key"])
+        return deleted
+
+    def delete_counter(self, key: Mapping[str, Any], only_if_zero: bool = True) -> bool:
+        """Delete one counter item (by its own key, whatever shard it is); ``only_if_zero``: only
+        if its count is still zero or less."""
+        kwargs: dict[str, Any] = {"TableName": self.table, "Key": dict(key)}
+        if only_if_zero:
+            kwargs.update(
+                ConditionExpression="#c <= :zero",
+                ExpressionAttributeNames={"#c": "count"},
+                ExpressionAttributeValues={":zero": {"N": "0"}},
+            )
+        try:
+            self.client.delete_item(**kwargs)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def counter_items(self, days: Sequence[str]) -> Iterator[dict[str, Any]]:
+        """Every counter item of the given days, raw (whatever their sort keys: one item per
+        (day, dimension, value) today, several if the counters are sharded)."""
+        for day in days:
+            yield from self._pages(
+                "query",
+                KeyConditionExpression="PK = :pk",
+                ExpressionAttributeValues={":pk": _str(aggregate_pk(self.cell, day))},
+                ConsistentRead=True,
+            )
+
+    def sweep_counters(self, days: Sequence[str], names: Callable[[str, str], bool]) -> int:
+        """Delete the counter items of these days that count nothing (zero or less) or whose
+        (dimension, value) ``names`` says names an erased subject, selected by their
+        ``dimension`` and ``value`` attributes, not by one key. Returns how many went."""
+        removed = 0
+        for item in list(self.counter_items(days)):
+            key = {s.PK: item[s.PK], s.SK: item[s.SK]}
+            if names(item["dimension"]["S"], item["value"]["S"]):
+                removed += self.delete_counter(key, only_if_zero=False)
+            elif int(item["count"]["N"]) <= 0:
+                removed += self.delete_counter(key)
+        return removed
 
     # aggregates ----------------------------------------------------------------------------------
     def aggregates(self, days: Sequence[str]) -> list[dict[str, Any]]:

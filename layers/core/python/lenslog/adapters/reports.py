@@ -83,6 +83,7 @@ class ReportStore:
         period_start: date | str | None = None,
         summary: Mapping[str, Any] | None = None,
         created_at: datetime | None = None,
+        files_already: list[ReportFile] | None = None,
     ) -> ReportRecord:
         """Upload the files, then index the report (idempotent: the same id overwrites itself)."""
         if not re.match(REPORT_ID_PATTERN, report_id):
@@ -97,6 +98,7 @@ class ReportStore:
             created_at=created_at or datetime.now(UTC),
             bucket=self.bucket,
             summary=dict(summary or {}),
+            files=list(files_already or []),
         )
         for name, body in sorted(files.items()):
             key = report_prefix(report_id) + name
@@ -159,6 +161,55 @@ class ReportStore:
         resp = self.dynamodb.query(**kwargs)
         records = [ReportRecord.model_validate_json(i["doc"]["S"]) for i in resp.get("Items", [])]
         return records, resp.get("LastEvaluatedKey")
+
+    def all_reports(self) -> list[ReportRecord]:
+        """Every stored report (an erasure reads them all: weekly reports are few)."""
+        out: list[ReportRecord] = []
+        start: dict[str, Any] | None = None
+        while True:
+            page, start = self.list_reports(limit=100, start_key=start)
+            out += page
+            if not start:
+                return out
+
+    def replace_files(
+        self, record: ReportRecord, files: Mapping[str, bytes], summary: Mapping[str, Any]
+    ) -> int:
+        """Overwrite a report's files in place (an erasure's redaction), then delete every older
+        version of them, so that no version of the bucket still holds what was redacted; re-index
+        the report with its new sizes and summary. Returns the versions deleted."""
+        removed = 0
+        for name, body in sorted(files.items()):
+            key = report_prefix(record.report_id) + name
+            put = self.s3.put_object(
+                Bucket=self.bucket, Key=key, Body=body, ContentType=content_type_of(name)
+            )
+            current = put.get("VersionId")
+            for page in self.s3.get_paginator("list_object_versions").paginate(
+                Bucket=self.bucket, Prefix=key
+            ):
+                for v in page.get("Versions", []) + page.get("DeleteMarkers", []):
+                    if v["Key"] == key and v["VersionId"] not in (current, None, "null"):
+                        self.s3.delete_object(Bucket=self.bucket, Key=key, VersionId=v["VersionId"])
+                        removed += 1
+        self.put_report(
+            record.report_id,
+            record.period_end,
+            {},
+            period_start=record.period_start,
+            summary=summary,
+            created_at=record.created_at,
+            files_already=[
+                ReportFile(
+                    name=f.name,
+                    key=f.key,
+                    bytes=len(files[f.name]) if f.name in files else f.bytes,
+                    content_type=f.content_type,
+                )
+                for f in record.files
+            ],
+        )
+        return removed
 
     def read_file(self, report_id: str, name: str) -> bytes | None:
         try:

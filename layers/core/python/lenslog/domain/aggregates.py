@@ -46,6 +46,9 @@ class Dimension(StrEnum):
 
 
 DATASET_STATUSES = (Status.accepted, Status.near_duplicate)
+# The dimensions whose values name a camera (``<camera>`` or ``<camera>|...``): what an erasure of
+# the camera deletes.
+CAMERA_DIMENSIONS = frozenset({Dimension.camera, Dimension.camera_hour, Dimension.intake_camera})
 BRIGHTNESS_BUCKETS = (32, 64, 96, 128, 160, 192, 224)
 
 

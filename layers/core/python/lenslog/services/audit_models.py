@@ -285,5 +285,9 @@ class ErasureOutcome(BaseModel):
     object_versions: int
     index_entries: int
     reclustered: int
+    aggregates: int = Field(
+        0, description="counter items deleted (brought to zero, or naming an erased camera)"
+    )
+    reports: list[str] = Field(default_factory=list, description="ids of the stored reports redacted")
     verified: bool = Field(description="a scan of every bucket version and table item found nothing left")
     leftovers: list[str]

@@ -4,9 +4,22 @@ then prove it.
 What goes: every version of the curated and quarantined objects (and their reason and sidecar
 documents), the image records, every decision on them (exact-duplicate sightings included: they
 are the same bytes), pending and origin items, near-duplicate index entries; the counters are
-lowered by exactly what the erased items had added; images of a cluster whose root is erased are
-re-rooted on the oldest survivor. What stays: a tombstone in the audit log with what was asked,
-by whom, when and how much was removed, never the erased ids or hashes themselves.
+lowered by exactly what the erased items had added, and a counter brought to zero is deleted, as is
+every counter still naming an erased camera (``camera``, ``camera_hour``, ``intake_camera``), found
+by its ``dimension`` and ``value`` attributes on every day of the cell, whatever its sort key (so
+sharded counters go too); images of a cluster whose root is erased are re-rooted on the oldest
+survivor. Stored reports that name an erased camera (the camera erased, or every camera left with
+no image by a source or consent erasure) are redacted in place: its rows go, totals stay, older
+versions of the files are deleted (``lenslog.audit.redact``).
+
+What stays: a tombstone in the audit log with what was asked, by whom, when and how much was
+removed, and the reports it redacted; never the erased ids or hashes themselves. A camera, consent
+or source erasure keeps the value asked for: the tombstone is the proof, and the one item allowed
+to name it.
+
+The verification pass then scans every object version of the cell's buckets, every item of its
+table, every counter and every stored report: anything still naming an erased image, object or
+camera is a leftover, and the erasure is not verified.
 
 Selecting by camera, consent or source is a filtered scan of the cell's table: erasure is rare, and
 an index per subject would cost on every write. Selecting an image is a key lookup.
@@ -24,7 +37,10 @@ from typing import Any, Literal
 
 from lenslog.adapters.dynamo import DynamoLedger, image_pk, origin_pk, pending_pk
 from lenslog.adapters.nearindex import NearIndex
-from lenslog.domain.aggregates import dataset_increments, intake_increments
+from lenslog.adapters.reports import ReportStore
+from lenslog.audit.redact import names_any, redact_report
+from lenslog.config import Config
+from lenslog.domain.aggregates import CAMERA_DIMENSIONS, Increment, dataset_increments, intake_increments
 from lenslog.domain.models import Decision
 from lenslog.ports import ObjectStore
 from lenslog.settings import CellResources
@@ -57,6 +73,8 @@ class ErasureResult:
     object_versions: int = 0
     index_entries: int = 0
     reclustered: int = 0
+    aggregates: int = 0
+    reports: list[str] = field(default_factory=list)
     leftovers: list[str] = field(default_factory=list)
 
     @property
@@ -73,6 +91,8 @@ class ErasureResult:
             "object_versions": self.object_versions,
             "index_entries": self.index_entries,
             "reclustered": self.reclustered,
+            "aggregates": self.aggregates,
+            "reports": self.reports,
             "verified": self.verified,
             "leftovers": self.leftovers,
         }
@@ -91,6 +111,8 @@ class ErasureService:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         near: NearIndex | None = None,
         bands: int = 8,
+        reports: ReportStore | None = None,
+        config: Config | None = None,
     ):
         self.res = resources
         self.store = store
@@ -98,6 +120,8 @@ class ErasureService:
         self.clock = clock
         self.near = near  # the cell's near-duplicate index
         self.bands = bands
+        self.reports = reports  # the stored reports (home cell), redacted for erased cameras
+        self.config = config
 
     def erase(self, request: ErasureRequest) -> ErasureResult:
         result = ErasureResult(erasure_id=uuid.uuid4().hex, cell=self.res.cell, subject=request.subject)
@@ -107,12 +131,20 @@ class ErasureService:
                 {(i["PK"]["S"], i["SK"]["S"]): _doc(i) for i in self.ledger.decisions_of_image(image_id)}
             )
         erased_objects: set[tuple[str, str]] = set()
+        cameras: set[str] = {request.value} if request.subject == "camera" else set()
+        days: set[str] = set()
+
+        def lower(increments: list[Increment]) -> None:
+            days.update(i.day.isoformat() for i in increments)
+            result.aggregates += self.ledger.bump(increments)
 
         for (pk, sk), decision in sorted(decisions.items()):
             if self.ledger.delete_item(pk, sk):
                 result.decisions += 1
                 if not self._superseded(pk, sk, decisions):
-                    self.ledger.bump(intake_increments(decision, sign=-1))
+                    lower(intake_increments(decision, sign=-1))
+            if decision.metadata.camera_id:
+                cameras.add(decision.metadata.camera_id)
             self.ledger.delete_item(pending_pk(decision.bucket, decision.key), "PENDING")
             if decision.relocated_from:
                 self.ledger.delete_item(origin_pk(decision.relocated_from), "ORIGIN")
@@ -127,7 +159,9 @@ class ErasureService:
             members = [m for m in self.ledger.items_with("cluster_id", image_id) if m["kind"]["S"] == "image"]
             self.ledger.delete_item(image_pk(image_id), "IMAGE")
             result.images += 1
-            self.ledger.bump(dataset_increments(decision, sign=-1))
+            lower(dataset_increments(decision, sign=-1))
+            if decision.metadata.camera_id:
+                cameras.add(decision.metadata.camera_id)
             if self.near is not None and decision.hashes and decision.hashes.phash:
                 result.index_entries += self.near.remove(image_id, int(decision.hashes.phash, 16), self.bands)
             if decision.stored:
@@ -138,7 +172,16 @@ class ErasureService:
             for suffix in DOCUMENT_SUFFIXES:
                 result.object_versions += self.store.delete_all_versions(bucket, key + suffix)
 
-        result.leftovers = self.verify(images, erased_objects)
+        # A camera is erased when it was asked for, or when nothing of it is left in the cell.
+        cameras = {c for c in cameras if c == request.value or not self.ledger.items_with("camera_id", c)}
+        if request.subject != "camera":
+            cameras.discard("unknown")
+        sweep_days = sorted(set(self.ledger.aggregate_days()) | days) if cameras else sorted(days)
+        result.aggregates += self.ledger.sweep_counters(
+            sweep_days, lambda dim, value: dim in CAMERA_DIMENSIONS and names_any(value, cameras)
+        )
+        result.reports = self._redact_reports(cameras)
+        result.leftovers = self.verify(images, erased_objects, cameras)
         self.ledger.put_tombstone(
             {
                 "erasure_id": result.erasure_id,
@@ -195,18 +238,60 @@ class ErasureService:
                 )
         return len(survivors)
 
-    def verify(self, images: set[str], objects: set[tuple[str, str]]) -> list[str]:
-        """Scan every object version of the cell's buckets and every item of its table: what of
-        the subject still exists."""
+    def _redact_reports(self, cameras: set[str]) -> list[str]:
+        """Rewrite every stored report that names an erased camera; the ids of those touched."""
+        if self.reports is None or not cameras:
+            return []
+        from lenslog.audit import render_csv, render_eml, render_html, render_json
+        from lenslog.audit.models import Report
+
+        touched = []
+        for record in self.reports.all_reports():
+            raw = self.reports.read_file(record.report_id, "report.json")
+            texts = [raw or b""] + [
+                self.reports.read_file(record.report_id, f.name) or b"" for f in record.files
+            ]
+            if not any(names_any(x.decode("utf-8", "replace"), cameras) for x in texts):
+                continue
+            report = Report.model_validate(redact_report(json.loads(raw or b"{}"), cameras))
+            files = {"report.json": render_json(report), "report.html": render_html(report).encode()}
+            files.update({name: text.encode() for name, text in render_csv(report).items()})
+            if self.config is not None:
+                r = self.config.report
+                files["report.eml"] = render_eml(report, sender=r.sender, recipients=r.recipients)
+            files = {n: b for n, b in files.items() if n in {f.name for f in record.files}}
+            summary = {"verdict": str(report.verdict), "headline": report.headline}
+            self.reports.replace_files(record, files, summary)
+            touched.append(record.report_id)
+        return touched
+
+    def verify(
+        self, images: set[str], objects: set[tuple[str, str]], cameras: set[str] | None = None
+    ) -> list[str]:
+        """Scan every object version of the cell's buckets, every item of its table (counters
+        included) and every stored report: what of the subject still exists. Only the erasure's
+        own tombstone, and a revoked consent's record (it refuses new uploads citing it), may name
+        an erased camera."""
+        cameras = cameras or set()
         names = {(bucket, key + suffix) for bucket, key in objects for suffix in DOCUMENT_SUFFIXES}
         leftovers = [
             f"object s3://{bucket}/{o.key} ({o.version_id})"
             for bucket in (self.res.curated_bucket, self.res.quarantine_bucket, self.res.landing_bucket)
             for o in self.store.list_objects(bucket, versions=True)
-            if (bucket, o.key) in names or any(i in o.key for i in images)
+            if (bucket, o.key) in names or any(i in o.key for i in images) or names_any(o.key, cameras)
         ]
         for item in self.ledger.scan_items():
             text = json.dumps(item)
-            if any(i in text for i in images):
+            if any(i in text for i in images) or (
+                item.get("kind", {}).get("S") not in ("erasure", "consent") and names_any(text, cameras)
+            ):
                 leftovers.append(f"item {item['PK']['S']} / {item['SK']['S']}")
+        if self.reports is not None and cameras:
+            for record in self.reports.all_reports():
+                if names_any(record.model_dump_json(), cameras):
+                    leftovers.append(f"report {record.report_id} (index)")
+                for f in record.files:
+                    body = self.reports.read_file(record.report_id, f.name) or b""
+                    if names_any(body.decode("utf-8", "replace"), cameras):
+                        leftovers.append(f"report {record.report_id}/{f.name}")
         return leftovers
