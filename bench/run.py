@@ -279,7 +279,9 @@ def table(r: dict[str, Any]) -> str:
         on_target["camera_metadata"] = r["camera_metadata_on_target"]
     flags = ", ".join(f"{k} {'ok' if v else 'MISSED'}" for k, v in on_target.items())
     info = ", ".join(f"{k} {r[k]:.2f}" for k in INFORMATION if isinstance(r.get(k), int | float))
-    return "\n".join([*lines, "", f"on target: {flags}", *([f"information, no target: {info}"] if info else [])])
+    return "\n".join(
+        [*lines, "", f"on target: {flags}", *([f"information, no target: {info}"] if info else [])]
+    )
 
 
 if __name__ == "__main__":
