@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from aws_cdk import Duration, Stack
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.constructs.alarms import AlarmTopic
@@ -15,9 +16,11 @@ from infra.constructs.layers import Layers
 from infra.constructs.report import REPORTS_PREFIX, ReportSchedule
 from infra.constructs.storage import access_log_bucket, cell_key, data_bucket
 from infra.deployment import Deployment
+from infra.nag import acknowledge
 
 REPORT_MEMORY_MB = 1024
 REPORT_TIMEOUT = Duration.minutes(5)
+DEAD_LETTER_RETENTION = Duration.days(14)
 
 
 class AuditStack(Stack):
@@ -44,6 +47,22 @@ class AuditStack(Stack):
         )
         self.alarms = AlarmTopic(self, "Alarms", key=self.key, topic_name=f"{deployment.prefix}-audit-alarms")
         self.layers = Layers(self, "Layers", architecture=config.architecture, config_path=config_path)
+        # The schedule invokes the reporter asynchronously: an event that failed Lambda's retries is
+        # kept here (and alarmed) instead of being dropped.
+        self.report_dlq = sqs.Queue(
+            self,
+            "ReportDeadLetters",
+            queue_name=f"{deployment.prefix}-audit-report-dlq",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self.key,
+            enforce_ssl=True,
+            retention_period=DEAD_LETTER_RETENTION,
+        )
+        acknowledge(
+            self.report_dlq,
+            "AwsSolutions-SQS3",
+            "this queue is the dead-letter queue of the audit_report function's asynchronous invocations",
+        )
         self.reporter = LensFunction(
             self,
             "Reporter",
@@ -57,6 +76,9 @@ class AuditStack(Stack):
             log_days=deployment.log_days,
             memory_size=REPORT_MEMORY_MB,
             timeout=REPORT_TIMEOUT,
+            key=self.key,
+            reserved_concurrency=config.scaling.report_reserved_concurrency,
+            dead_letter_queue=self.report_dlq,
         )
         self.schedule = ReportSchedule(
             self, "Report", deployment=deployment, reporter=self.reporter, reports=self.reports, key=self.key
