@@ -166,7 +166,8 @@ class CellStack(Stack):
             sid="SignUploads",
             actions=["s3:PutObject"],
             resources=[storage.landing.arn_for_objects(f"{UPLOAD_PREFIX}/*")],
-            reason=f"presigned upload URLs carry this permission; partners land under {UPLOAD_PREFIX}/ only",
+            reason=f"presigned upload forms (POST) carry this permission; partners land under "
+            f"{UPLOAD_PREFIX}/ only",
         )
         allow(
             role,
