@@ -96,7 +96,7 @@ class LensFunction(Construct):
     ) -> None:
         super().__init__(scope, id)
         if (dead_letter_queue is None) == (no_dlq_reason is None):
-            raise ValueError(f"{function_name}: give a dead_letter_queue or a no_dlq_reason, not both")
+            raise ValueError(f"{function_name}: give exactly one of dead_letter_queue and no_dlq_reason")
         self.log_group = logs.LogGroup(
             self,
             "Logs",

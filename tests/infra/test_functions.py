@@ -173,3 +173,25 @@ def test_the_report_keeps_events_that_failed_every_retry_in_an_alarmed_dead_lett
     assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
     assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq_id, "QueueName"]}}]
     assert alarm["Threshold"] == 1
+
+
+@pytest.mark.parametrize("dlq", ["both", "neither"])
+def test_a_function_has_either_a_dead_letter_queue_or_a_reason_for_none(dlq):
+    from aws_cdk import App, Stack
+    from aws_cdk import aws_kms as kms
+    from aws_cdk import aws_sns as sns
+    from aws_cdk import aws_sqs as sqs
+
+    from infra.constructs.function import LensFunction
+
+    stack = Stack(App(), "S")
+    options = {
+        "both": {"dead_letter_queue": sqs.Queue(stack, "Q"), "no_dlq_reason": "invoked synchronously"},
+        "neither": {},
+    }[dlq]
+    with pytest.raises(ValueError, match="exactly one of dead_letter_queue and no_dlq_reason"):
+        LensFunction(
+            stack, "F", name="ingest", function_name="f", description="d", settings=Settings(cell="eu"),
+            architecture="arm64", layers=[], alarm_topic=sns.Topic(stack, "T"), log_days=7,
+            key=kms.Key(stack, "K"), reserved_concurrency=2, **options,
+        )  # fmt: skip
