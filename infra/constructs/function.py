@@ -65,6 +65,29 @@ def powertools_env(service: str) -> dict[str, str]:
     }
 
 
+DEAD_LETTER_RETENTION = Duration.days(14)
+
+
+def dead_letter_queue(scope: Construct, id: str, *, queue_name: str, key: kms.IKey) -> sqs.Queue:
+    """Where a function invoked asynchronously (a schedule, an event) sends an event that failed
+    Lambda's retries: encrypted with the stack's key, TLS-only, kept 14 days."""
+    queue = sqs.Queue(
+        scope,
+        id,
+        queue_name=queue_name,
+        encryption=sqs.QueueEncryption.KMS,
+        encryption_master_key=key,
+        enforce_ssl=True,
+        retention_period=DEAD_LETTER_RETENTION,
+    )
+    acknowledge(
+        queue,
+        "AwsSolutions-SQS3",
+        "this queue is a dead-letter queue itself: a function's failed asynchronous invocations",
+    )
+    return queue
+
+
 class LensFunction(Construct):
     """A function of ``functions/<name>`` (entry ``handler.handler``) with its role, log group and
     error and throttle alarms. Data permissions are granted by the capability that uses it.

@@ -7,20 +7,17 @@ from pathlib import Path
 from typing import Any
 
 from aws_cdk import Duration, Stack
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.constructs.alarms import AlarmTopic
-from infra.constructs.function import LensFunction
+from infra.constructs.function import LensFunction, dead_letter_queue
 from infra.constructs.layers import Layers
 from infra.constructs.report import REPORTS_PREFIX, ReportSchedule
 from infra.constructs.storage import access_log_bucket, cell_key, data_bucket
 from infra.deployment import Deployment
-from infra.nag import acknowledge
 
 REPORT_MEMORY_MB = 1024
 REPORT_TIMEOUT = Duration.minutes(5)
-DEAD_LETTER_RETENTION = Duration.days(14)
 
 
 class AuditStack(Stack):
@@ -49,19 +46,8 @@ class AuditStack(Stack):
         self.layers = Layers(self, "Layers", architecture=config.architecture, config_path=config_path)
         # The schedule invokes the reporter asynchronously: an event that failed Lambda's retries is
         # kept here (and alarmed) instead of being dropped.
-        self.report_dlq = sqs.Queue(
-            self,
-            "ReportDeadLetters",
-            queue_name=f"{deployment.prefix}-audit-report-dlq",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=self.key,
-            enforce_ssl=True,
-            retention_period=DEAD_LETTER_RETENTION,
-        )
-        acknowledge(
-            self.report_dlq,
-            "AwsSolutions-SQS3",
-            "this queue is the dead-letter queue of the audit_report function's asynchronous invocations",
+        self.report_dlq = dead_letter_queue(
+            self, "ReportDeadLetters", queue_name=f"{deployment.prefix}-audit-report-dlq", key=self.key
         )
         self.reporter = LensFunction(
             self,
