@@ -18,10 +18,17 @@ help:
 	@echo "make openapi rewrite docs/openapi.json from the audit API's routes and models"
 	@echo "make fuzz-api schemathesis on the local API, more examples, a random seed (not in make test)"
 
+# checkov (the infra tests' template scanner) pins packages that conflict with lenslog's: it gets
+# an environment of its own inside .venv, from the `checkov` dependency group of pyproject.toml.
+CHECKOV_VENV := $(VENV)/checkov
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade --quiet pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --upgrade --quiet pip
+	$(CHECKOV_VENV)/bin/pip install --quiet --group checkov
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -25,9 +25,12 @@ TARGETS = {
     "gate_vs_floor": ("<=", 1.3),
     "cleanvision_speedup": (">=", 15.0),
     "handler_import_ms": ("<=", 300.0),
-    "first_vs_warm": ("<=", 2.0),
     "peak_rss_mb_50mp": ("<=", 300.0),
 }
+# Figures printed and stored as information, with no target (the reason is in the decision log):
+# the first image after a cold start of the ingest function against a warm one (the <= 2x target
+# was retired on 2026-12-06; a cold start delays a queue, not a person).
+INFORMATION = ("first_vs_warm",)
 
 
 def log(text: str) -> None:
@@ -187,7 +190,7 @@ def table(r: dict[str, Any]) -> str:
         rows.append(("cold start: import handler (ms)", _f(c["import_ms"]), "", "", "", "<=300"))
         w = c["without_bytecode"]  # one run; the shipped figures are medians of five
         for label, first, warm, ratio, target in (
-            ("cold start: first / warm image (ms)", c["first_ms"], c["warm_ms"], c["first_vs_warm"], "<=2x"),
+            ("cold start: first / warm image (ms)", c["first_ms"], c["warm_ms"], c["first_vs_warm"], "info"),
             (
                 "  same, layers without byte code (ms)",
                 w["first_ms"],
@@ -275,7 +278,10 @@ def table(r: dict[str, Any]) -> str:
     if "camera_metadata_on_target" in r:
         on_target["camera_metadata"] = r["camera_metadata_on_target"]
     flags = ", ".join(f"{k} {'ok' if v else 'MISSED'}" for k, v in on_target.items())
-    return "\n".join([*lines, "", f"on target: {flags}"])
+    info = ", ".join(f"{k} {r[k]:.2f}" for k in INFORMATION if isinstance(r.get(k), int | float))
+    return "\n".join(
+        [*lines, "", f"on target: {flags}", *([f"information, no target: {info}"] if info else [])]
+    )
 
 
 if __name__ == "__main__":

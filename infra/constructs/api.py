@@ -7,11 +7,12 @@ import json
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.constructs.function import LensFunction, log_retention
-from infra.nag import acknowledge
+from infra.nag import acknowledge, skip_checkov
 
 STAGE = "v1"
 # The access log names the route template (``/{proxy+}``), never the request's path or query
@@ -38,11 +39,22 @@ THROTTLING_BURST_LIMIT = 100
 
 class AuditApi(Construct):
     def __init__(
-        self, scope: Construct, id: str, *, api_name: str, handler: LensFunction, log_days: int
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        api_name: str,
+        handler: LensFunction,
+        log_days: int,
+        key: kms.IKey,
     ) -> None:
         super().__init__(scope, id)
         self.access_logs = logs.LogGroup(
-            self, "AccessLogs", retention=log_retention(log_days), removal_policy=RemovalPolicy.RETAIN
+            self,
+            "AccessLogs",
+            retention=log_retention(log_days),
+            encryption_key=key,
+            removal_policy=RemovalPolicy.RETAIN,
         )
         self.api = apigw.RestApi(
             self,
@@ -85,6 +97,12 @@ class AuditApi(Construct):
             self.api,
             "AwsSolutions-COG4",
             "the API authorises callers with AWS_IAM (SigV4), not a Cognito user pool",
+        )
+        skip_checkov(
+            self.api.deployment_stage,
+            "CKV_AWS_120",
+            "no response cache: answers are per IAM caller and must reflect an erasure at once; a "
+            "cache would serve erased images' records until it expired, and bills by the hour",
         )
         acknowledge(
             self.api,

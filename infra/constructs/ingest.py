@@ -19,12 +19,13 @@ from infra.constructs.table import CellTable
 from infra.deployment import Deployment
 from infra.nag import acknowledge
 from infra.permissions import alias_condition, allow
+from lenslog.config import QUEUE_RETENTION_SECONDS
 
 # SQS visibility must outlast the function and its retries (AWS: six times the timeout).
 VISIBILITY_TIMEOUT_FACTOR = 6
 BATCH_SIZE = 10
 MAX_BATCHING_WINDOW = Duration.seconds(5)
-DLQ_RETENTION = Duration.days(14)
+DLQ_RETENTION = Duration.seconds(QUEUE_RETENTION_SECONDS)  # both queues; the config's alarms stay below
 TABLE_READ_WRITE = [
     "dynamodb:GetItem",
     "dynamodb:BatchGetItem",
@@ -81,29 +82,73 @@ class IngestPipeline(Construct):
         )
         self._notify_queue_on_object_created(deployment, storage, names.landing_bucket)
 
+        scaling = deployment.config.scaling
+        # At most this many gate instances at once, sized to the cell's rate (config [scaling]); the
+        # gate's reserved concurrency is at least as high, so the event source is never throttled
+        # by the function's own limit, and no other function of the region can take its instances.
         gate.function.add_event_source(
             sources.SqsEventSource(
                 self.queue,
                 batch_size=BATCH_SIZE,
                 max_batching_window=MAX_BATCHING_WINDOW,
                 report_batch_item_failures=True,
+                max_concurrency=scaling.ingest_max_concurrency,
             )
         )
         self._grant_gate(deployment, cell, storage, table, gate)
 
         max_receive = deployment.config.dlq_max_receive_count
-        self.dlq_alarm = self.dlq.metric_approximate_number_of_messages_visible(
-            period=Duration.minutes(5)
-        ).create_alarm(
-            self,
+        action = cw_actions.SnsAction(alarm_topic)
+        self.dlq_alarm = self._alarm(
             "DeadLetterAlarm",
-            alarm_description=f"{names.dlq}: messages the gate failed {max_receive} times",
+            self.dlq.metric_approximate_number_of_messages_visible(period=Duration.minutes(5)),
             threshold=1,
-            evaluation_periods=1,
+            description=f"{names.dlq}: messages the gate failed {max_receive} times",
+            action=action,
+        )
+        # The age of the oldest message: the queue's says the gate is falling behind (throttled,
+        # failing or under-sized for the rate); the DLQ's that a failed upload has waited for a
+        # redrive long enough to be at risk of the DLQ's retention.
+        self.queue_age_alarm = self._alarm(
+            "QueueAgeAlarm",
+            self.queue.metric_approximate_age_of_oldest_message(period=Duration.minutes(1)),
+            threshold=scaling.queue_age_alarm_seconds,
+            evaluation_periods=3,
+            description=f"{names.queue}: the oldest upload has waited over "
+            f"{scaling.queue_age_alarm_seconds} s for the gate (3 minutes running)",
+            action=action,
+        )
+        dlq_age = scaling.dlq_age_alarm_hours * 3600
+        self.dlq_age_alarm = self._alarm(
+            "DeadLetterAgeAlarm",
+            self.dlq.metric_approximate_age_of_oldest_message(period=Duration.minutes(5)),
+            threshold=dlq_age,
+            description=f"{names.dlq}: a failed upload has waited over {scaling.dlq_age_alarm_hours} h "
+            f"for a redrive; the DLQ deletes it after {DLQ_RETENTION.to_days():.0f} days",
+            action=action,
+        )
+
+    def _alarm(
+        self,
+        id: str,
+        metric: cloudwatch.Metric,
+        *,
+        threshold: float,
+        description: str,
+        action: cw_actions.SnsAction,
+        evaluation_periods: int = 1,
+    ) -> cloudwatch.Alarm:
+        alarm = metric.create_alarm(
+            self,
+            id,
+            alarm_description=description,
+            threshold=threshold,
+            evaluation_periods=evaluation_periods,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        self.dlq_alarm.add_alarm_action(cw_actions.SnsAction(alarm_topic))
+        alarm.add_alarm_action(action)
+        return alarm
 
     def _notify_queue_on_object_created(
         self, deployment: Deployment, storage: CellStorage, bucket: str

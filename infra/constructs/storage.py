@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from infra.nag import acknowledge
+from infra.nag import acknowledge, skip_checkov
 from lenslog.retention import RETENTION_TAG, tag_value
 from lenslog.settings import CellResources
 
@@ -19,8 +19,22 @@ NONCURRENT_VERSION_DAYS = 30
 ABORT_MULTIPART_DAYS = 7
 
 
+# What CloudWatch Logs does with a log group's key (its documented key policy, actions spelled out).
+LOGS_KEY_ACTIONS = [
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:DescribeKey",
+]
+
+
 def cell_key(scope: Construct, id: str, *, alias: str, description: str) -> kms.Key:
-    return kms.Key(
+    """A stack's key. It also encrypts the stack's log groups, so CloudWatch Logs of the stack's
+    region may use it for log groups of this account and region only."""
+    key = kms.Key(
         scope,
         id,
         alias=alias,
@@ -28,6 +42,23 @@ def cell_key(scope: Construct, id: str, *, alias: str, description: str) -> kms.
         enable_key_rotation=True,
         removal_policy=RemovalPolicy.RETAIN,
     )
+    stack = Stack.of(key)
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="LogGroups",
+            principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+            actions=LOGS_KEY_ACTIONS,
+            resources=["*"],
+            conditions={
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": (
+                        f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:*"
+                    )
+                }
+            },
+        )
+    )
+    return key
 
 
 def access_log_bucket(scope: Construct, id: str, *, name: str, days: int) -> s3.Bucket:
@@ -49,6 +80,19 @@ def access_log_bucket(scope: Construct, id: str, *, name: str, days: int) -> s3.
         bucket,
         "AwsSolutions-S1",
         "this is the server access log bucket itself; logging it into itself would loop",
+    )
+    skip_checkov(
+        bucket,
+        "CKV_AWS_18",
+        "this is the server access log bucket itself: logging it into itself would loop, and into "
+        "another bucket would only move the question there",
+    )
+    skip_checkov(
+        bucket,
+        "CKV_AWS_21",
+        f"only S3's log delivery writes here, once per object under a new name; versions would keep "
+        f"logs that name object keys (camera ids, capture times) past their {days}-day retention "
+        "(docs/privacy.md)",
     )
     return bucket
 

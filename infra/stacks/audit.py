@@ -10,7 +10,7 @@ from aws_cdk import Duration, Stack
 from constructs import Construct
 
 from infra.constructs.alarms import AlarmTopic
-from infra.constructs.function import LensFunction
+from infra.constructs.function import LensFunction, dead_letter_queue
 from infra.constructs.layers import Layers
 from infra.constructs.report import REPORTS_PREFIX, ReportSchedule
 from infra.constructs.storage import access_log_bucket, cell_key, data_bucket
@@ -44,6 +44,11 @@ class AuditStack(Stack):
         )
         self.alarms = AlarmTopic(self, "Alarms", key=self.key, topic_name=f"{deployment.prefix}-audit-alarms")
         self.layers = Layers(self, "Layers", architecture=config.architecture, config_path=config_path)
+        # The schedule invokes the reporter asynchronously: an event that failed Lambda's retries is
+        # kept here (and alarmed) instead of being dropped.
+        self.report_dlq = dead_letter_queue(
+            self, "ReportDeadLetters", queue_name=f"{deployment.prefix}-audit-report-dlq", key=self.key
+        )
         self.reporter = LensFunction(
             self,
             "Reporter",
@@ -57,6 +62,9 @@ class AuditStack(Stack):
             log_days=deployment.log_days,
             memory_size=REPORT_MEMORY_MB,
             timeout=REPORT_TIMEOUT,
+            key=self.key,
+            reserved_concurrency=config.scaling.report_reserved_concurrency,
+            dead_letter_queue=self.report_dlq,
         )
         self.schedule = ReportSchedule(
             self, "Report", deployment=deployment, reporter=self.reporter, reports=self.reports, key=self.key

@@ -64,6 +64,7 @@ class CellStack(Stack):
             "layers": self.layers.all,
             "alarm_topic": self.alarms.topic,
             "log_days": deployment.log_days,
+            "key": self.storage.key,
         }
         self.gate = LensFunction(
             self,
@@ -73,6 +74,9 @@ class CellStack(Stack):
             description=f"lenslog gate of cell {cell}: validate, fingerprint, deduplicate, decide",
             memory_size=GATE_MEMORY_MB,
             timeout=GATE_TIMEOUT,
+            reserved_concurrency=config.scaling.ingest_reserved_concurrency,
+            no_dlq_reason="is invoked synchronously by its SQS event source: a failed message is "
+            "retried, then moved to the ingest queue's own dead-letter queue, its object still in landing",
             **common,
         )
         self.ingest = IngestPipeline(
@@ -93,6 +97,9 @@ class CellStack(Stack):
             description=f"lenslog audit API of cell {cell}",
             memory_size=API_MEMORY_MB,
             timeout=API_TIMEOUT,
+            reserved_concurrency=config.scaling.api_reserved_concurrency,
+            no_dlq_reason="is invoked synchronously by API Gateway: the caller receives the error and "
+            "may retry; there is no asynchronous event to keep",
             **common,
         )
         self._grant_api(deployment)
@@ -102,6 +109,7 @@ class CellStack(Stack):
             api_name=f"{deployment.prefix}-{cell}-audit",
             handler=self.api_function,
             log_days=deployment.log_days,
+            key=self.storage.key,
         )
         self.uploads = PartnerUploadRoles(
             self,
@@ -158,7 +166,8 @@ class CellStack(Stack):
             sid="SignUploads",
             actions=["s3:PutObject"],
             resources=[storage.landing.arn_for_objects(f"{UPLOAD_PREFIX}/*")],
-            reason=f"presigned upload URLs carry this permission; partners land under {UPLOAD_PREFIX}/ only",
+            reason=f"presigned upload forms (POST) carry this permission; partners land under "
+            f"{UPLOAD_PREFIX}/ only",
         )
         allow(
             role,

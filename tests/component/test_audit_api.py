@@ -3,6 +3,7 @@ asked through API Gateway REST proxy events."""
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -385,7 +386,13 @@ def uploaders_config(tmp_path, config) -> Path:
     return path
 
 
-def test_an_allowed_caller_gets_a_presigned_put_with_the_metadata_bound(api_env, stack, uploaders_config):
+def _policy(ticket) -> list:
+    return json.loads(base64.b64decode(ticket["fields"]["policy"]))["conditions"]
+
+
+def test_an_allowed_caller_gets_a_presigned_post_bounded_by_prefix_size_and_metadata(
+    api_env, stack, uploaders_config
+):
     api = api_env(Settings(cell="eu", config_path=str(uploaders_config)))
     status, body = api.call(
         "POST",
@@ -393,16 +400,34 @@ def test_an_allowed_caller_gets_a_presigned_put_with_the_metadata_bound(api_env,
         body={"camera_id": "cam-01", "filename": "dock-0001.jpg", "captured_at": "2026-11-20T07:00:00+01:00"},
     )
     assert status == 201, body
+    assert body["method"] == "POST"
     assert body["bucket"] == "lenslog-eu-landing" and body["region"] == "eu-central-1"
-    assert body["key"] == "uploads/depot-live/cam-01/2026-11-20/dock-0001.jpg"
-    assert body["headers"]["x-amz-meta-camera-id"] == "cam-01"
-    assert body["headers"]["x-amz-meta-uploaded-by"] == CALLER
-    signed = requests.utils.urlparse(body["url"]).query
-    assert (
-        "X-Amz-Signature=" in signed
-        and "x-amz-meta-camera-id" in signed
-        and "x-amz-meta-captured-at" in signed
+    assert body["key"] == "uploads/depot-live/cam-01/2026-11-20/dock-0001.jpg" == body["fields"]["key"]
+    assert body["key_prefix"] == "uploads/depot-live/cam-01/2026-11-20/"
+    assert body["max_bytes"] == 6_000_000  # the source's byte limit
+    fields = body["fields"]
+    assert fields["x-amz-meta-camera-id"] == "cam-01"
+    assert fields["x-amz-meta-uploaded-by"] == CALLER
+    assert fields["x-amz-algorithm"] == "AWS4-HMAC-SHA256" and fields["x-amz-signature"]
+    conditions = _policy(body)
+    assert ["content-length-range", 1, 6_000_000] in conditions
+    assert ["starts-with", "$key", "uploads/depot-live/cam-01/2026-11-20/"] in conditions
+    assert {"bucket": "lenslog-eu-landing"} in conditions
+    for name in ("Content-Type", "x-amz-meta-camera-id", "x-amz-meta-source-id", "x-amz-meta-captured-at"):
+        assert {name: fields[name]} in conditions, name  # bound to exactly the value in the form
+    assert fields["x-amz-meta-captured-at"] == "2026-11-20T07:00:00+01:00"
+
+
+def test_the_byte_limit_of_the_ticket_is_the_sources_own(api_env, stack, uploaders_config):
+    text = uploaders_config.read_text().replace(
+        "[sources.depot-live]\n", "[sources.depot-live]\npolicy = { max_bytes = 2_000_000 }\n"
     )
+    uploaders_config.write_text(text)
+    api = api_env(Settings(cell="eu", config_path=str(uploaders_config)))
+    status, body = api.call("POST", "/uploads", body={"camera_id": "cam-01", "filename": "a.jpg"})
+    assert status == 201, body
+    assert body["max_bytes"] == 2_000_000
+    assert ["content-length-range", 1, 2_000_000] in _policy(body)
 
 
 def test_uploads_go_to_the_landing_bucket_of_the_sources_region(api_env, stack, uploaders_config):
@@ -414,7 +439,8 @@ def test_uploads_go_to_the_landing_bucket_of_the_sources_region(api_env, stack, 
     status, body = api.call("POST", "/uploads", body={"camera_id": "us-cam-01", "filename": "y.png"})
     assert status == 201
     assert (body["bucket"], body["region"], body["cell"]) == ("lenslog-us-landing", "us-east-1", "us")
-    assert body["headers"]["Content-Type"] == "image/png"
+    assert body["fields"]["Content-Type"] == "image/png"
+    assert {"Content-Type": "image/png"} in _policy(body)
 
 
 def test_a_caller_not_listed_for_the_source_is_refused_with_403(api_env, stack, uploaders_config):

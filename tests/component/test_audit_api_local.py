@@ -10,6 +10,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import requests
 
 from lenslog import runtime
 from lenslog.api.app import app, openapi_document
@@ -53,6 +54,62 @@ def http(method: str, url: str, body: bytes | None = None, headers: dict[str, st
         return exc.code, exc.read()
 
 
+def post_form(ticket, body: bytes, **changes: str):
+    """A browser-style upload: the ticket's fields (with ``changes``), then the file, last."""
+    fields = {**ticket["fields"], **changes}
+    name = fields["key"].rsplit("/", 1)[-1]
+    return requests.post(
+        ticket["url"], data=fields, files={"file": (name, body, fields["Content-Type"])}, timeout=30
+    )
+
+
+def _ticket(api, **request) -> dict:
+    request = {
+        "camera_id": "cam-02",
+        "filename": "dock-8.jpg",
+        "captured_at": "2026-11-18T06:40:00Z",
+        **request,
+    }
+    status, body = http(
+        "POST", api.url + "/uploads", json.dumps(request).encode(), {"Content-Type": "application/json"}
+    )
+    assert status == 201, body
+    return json.loads(body)
+
+
+def _landing(stack) -> list[str]:
+    s3, bucket = stack.client("s3", "eu"), stack.cells["eu"].landing_bucket
+    return [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="uploads/").get("Contents", [])]
+
+
+def test_the_embedded_s3_refuses_a_body_over_the_sources_byte_limit(local):
+    stack, _, api = local
+    ticket = _ticket(api, filename="too-big.jpg")
+    assert ticket["max_bytes"] == 6_000_000
+    response = post_form(ticket, jpeg(8, (640, 480)) + b"\0" * 6_000_000)
+    assert response.status_code == 400 and "<Code>EntityTooLarge</Code>" in response.text
+    assert "<MaxSizeAllowed>6000000</MaxSizeAllowed>" in response.text
+    assert ticket["key"] not in _landing(stack)
+
+
+def test_the_embedded_s3_refuses_a_key_outside_the_prefix_or_changed_metadata(local):
+    stack, _, api = local
+    ticket = _ticket(api, filename="moved.jpg")
+    image = jpeg(9, (640, 480))
+    for changes in (
+        {"key": "uploads/depot-live/cam-01/2026-11-18/moved.jpg"},  # another camera's prefix
+        {"key": "moved.jpg"},
+        {"x-amz-meta-camera-id": "cam-01"},
+        {"x-amz-meta-data-region": "us"},  # a field the policy does not name
+    ):
+        response = post_form(ticket, image, **changes)
+        assert response.status_code == 403 and "<Code>AccessDenied</Code>" in response.text, changes
+    assert not any(key.endswith("moved.jpg") for key in _landing(stack))
+    response = post_form(ticket, image)  # the same ticket, as issued
+    assert response.status_code == 204
+    assert ticket["key"] in _landing(stack)
+
+
 def test_the_checked_in_openapi_document_is_in_step_with_the_routes():
     assert DOCS_OPENAPI.read_text(encoding="utf-8") == openapi_document(app()), "run `make openapi`"
 
@@ -74,10 +131,10 @@ def test_a_presigned_upload_lands_passes_the_gate_and_is_found_by_camera(local):
     )
     assert status == 201, body
     ticket = json.loads(body)
-    assert "x-amz-meta-uploaded-by" not in ticket["headers"]  # no identity locally
+    assert "x-amz-meta-uploaded-by" not in ticket["fields"]  # no identity locally
     image = jpeg(7, (640, 480))
-    status, _ = http("PUT", ticket["url"], image, ticket["headers"])
-    assert status == 200
+    response = post_form(ticket, image)
+    assert response.status_code == 204, response.text
     worker.drain(stall=60)
 
     status, body = http("GET", api.url + "/images?camera_id=cam-02&from=2026-11-19&to=2026-11-19")

@@ -94,13 +94,23 @@ policy = { retention_days = 90 }
 [report]
 sender = "audit@lenslog.example.org"
 schedule = "cron(30 7 ? * FRI *)"
+
+[scaling]
+images_per_second = 200
+seconds_per_image = 0.5
+ingest_max_concurrency = 120
+ingest_reserved_concurrency = 150
+api_reserved_concurrency = 20
+report_reserved_concurrency = 2
+queue_age_alarm_seconds = 600
+dlq_age_alarm_hours = 24
 """
 
 
 @pytest.fixture(scope="session")
 def variant(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     """Other values everywhere the infra reads one: three cells, another home, x86_64, a
-    retention, another receive count, schedule and sender."""
+    retention, another receive count, schedule and sender, another rate and concurrency."""
     folder = tmp_path_factory.mktemp("variant")
     path = folder / "lenslog.toml"
     path.write_text(VARIANT_CONFIG)

@@ -1,9 +1,11 @@
 """Every function comes from the one factory: runtime, architecture, logs, tracing, layers,
-environment equal to its settings model, and error and throttle alarms."""
+environment equal to its settings model, the stack's key on its logs and environment, reserved
+concurrency from the config, and error and throttle alarms."""
 
 from __future__ import annotations
 
 import pytest
+from helpers import text
 
 from infra.constructs.function import powertools_env
 from lenslog.settings import Settings
@@ -105,3 +107,91 @@ def test_the_report_sender_is_an_ses_identity_of_the_audit_stack(synth, variant)
     for s in (synth, variant):
         (identity,) = s.audit.find_resources("AWS::SES::EmailIdentity").values()
         assert identity["Properties"]["EmailIdentity"] == s.config.report.sender
+
+
+def _stack_key(template):
+    (key_id,) = template.find_resources("AWS::KMS::Key")
+    return {"Fn::GetAtt": [key_id, "Arn"]}
+
+
+def test_every_function_reserves_the_concurrency_the_config_sizes_it_to(synth, variant):
+    for s in (synth, variant):
+        scaling = s.config.scaling
+        expected = {
+            "ingest": scaling.ingest_reserved_concurrency,
+            "audit_api": scaling.api_reserved_concurrency,
+            "audit_report": scaling.report_reserved_concurrency,
+        }
+        for _, _, props in _functions(s):
+            service = props["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
+            assert props["ReservedConcurrentExecutions"] == expected[service], props["FunctionName"]
+    assert variant.config.scaling.ingest_reserved_concurrency == 150
+
+
+def test_every_function_environment_and_log_group_are_encrypted_with_its_stacks_key(synth):
+    for stack_id, _, props in _functions(synth):
+        template = synth.templates[stack_id]
+        key = _stack_key(template)
+        assert props["KmsKeyArn"] == key, props["FunctionName"]
+        group = template.find_resources("AWS::Logs::LogGroup")[props["LoggingConfig"]["LogGroup"]["Ref"]]
+        assert group["Properties"]["KmsKeyId"] == key, props["FunctionName"]
+
+
+def test_every_log_group_is_encrypted_and_logs_may_use_the_key_for_this_accounts_groups_only(synth):
+    for stack_id, template in synth.templates.items():
+        key_id = _stack_key(template)["Fn::GetAtt"][0]
+        groups = template.find_resources("AWS::Logs::LogGroup").values()
+        assert groups and all(g["Properties"]["KmsKeyId"] == _stack_key(template) for g in groups), stack_id
+        key = template.find_resources("AWS::KMS::Key")[key_id]
+        (st,) = [st for st in key["Properties"]["KeyPolicy"]["Statement"] if st.get("Sid") == "LogGroups"]
+        region = synth.stacks[stack_id].region
+        assert st["Principal"] == {"Service": f"logs.{region}.amazonaws.com"}
+        assert not any("*" in action for action in st["Action"])
+        context = text(st["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"])
+        assert f":logs:{region}:{synth.deployment.account}:log-group:*" in context
+
+
+def test_the_report_keeps_events_that_failed_every_retry_in_an_alarmed_dead_letter_queue(synth):
+    template = synth.audit
+    (function_id,) = [
+        lid
+        for lid, f in template.find_resources("AWS::Lambda::Function").items()
+        if f["Properties"]["FunctionName"] == "lenslog-eu-audit-report"
+    ]
+    queues = template.find_resources("AWS::SQS::Queue")
+    (dlq_id,) = [
+        lid for lid, q in queues.items() if q["Properties"]["QueueName"] == "lenslog-audit-report-dlq"
+    ]
+    assert queues[dlq_id]["Properties"]["KmsMasterKeyId"] == _stack_key(template)
+    function = template.find_resources("AWS::Lambda::Function")[function_id]["Properties"]
+    assert function["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]}}
+    (alarm,) = [
+        a["Properties"]
+        for a in template.find_resources("AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("Namespace") == "AWS/SQS"
+    ]
+    assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq_id, "QueueName"]}}]
+    assert alarm["Threshold"] == 1
+
+
+@pytest.mark.parametrize("dlq", ["both", "neither"])
+def test_a_function_has_either_a_dead_letter_queue_or_a_reason_for_none(dlq):
+    from aws_cdk import App, Stack
+    from aws_cdk import aws_kms as kms
+    from aws_cdk import aws_sns as sns
+    from aws_cdk import aws_sqs as sqs
+
+    from infra.constructs.function import LensFunction
+
+    stack = Stack(App(), "S")
+    options = {
+        "both": {"dead_letter_queue": sqs.Queue(stack, "Q"), "no_dlq_reason": "invoked synchronously"},
+        "neither": {},
+    }[dlq]
+    with pytest.raises(ValueError, match="exactly one of dead_letter_queue and no_dlq_reason"):
+        LensFunction(
+            stack, "F", name="ingest", function_name="f", description="d", settings=Settings(cell="eu"),
+            architecture="arm64", layers=[], alarm_topic=sns.Topic(stack, "T"), log_days=7,
+            key=kms.Key(stack, "K"), reserved_concurrency=2, **options,
+        )  # fmt: skip

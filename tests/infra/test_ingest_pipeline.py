@@ -107,17 +107,20 @@ def test_queue_visibility_outlasts_the_gate_timeout(synth):
         assert queue["Properties"]["VisibilityTimeout"] >= 6 * gate["Properties"]["Timeout"]
 
 
+def _queue_alarms(template, metric):
+    return [
+        a["Properties"]
+        for a in template.find_resources("AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("Namespace") == "AWS/SQS" and a["Properties"]["MetricName"] == metric
+    ]
+
+
 def test_a_message_on_the_dlq_raises_an_alarm_to_the_cells_topic(synth):
     for cell in synth.config.cells:
         names = synth.deployment.resources(cell)
         template = synth.cell(cell)
         (topic_id,) = template.find_resources("AWS::SNS::Topic")
-        dlq_alarms = [
-            a["Properties"]
-            for a in template.find_resources("AWS::CloudWatch::Alarm").values()
-            if a["Properties"]["Namespace"] == "AWS/SQS"
-        ]
-        (alarm,) = dlq_alarms
+        (alarm,) = _queue_alarms(template, "ApproximateNumberOfMessagesVisible")
         assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
         assert alarm["Dimensions"] == [
             {"Name": "QueueName", "Value": {"Fn::GetAtt": [_queues(template)[names.dlq][0], "QueueName"]}}
@@ -125,6 +128,50 @@ def test_a_message_on_the_dlq_raises_an_alarm_to_the_cells_topic(synth):
         assert alarm["Threshold"] == 1
         assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
         assert alarm["AlarmActions"] == [{"Ref": topic_id}]
+
+
+def test_the_age_of_the_oldest_message_of_the_queue_and_the_dlq_raise_alarms_from_the_config(synth, variant):
+    for s in (synth, variant):
+        scaling = s.config.scaling
+        for cell in s.config.cells:
+            names = s.deployment.resources(cell)
+            template = s.cell(cell)
+            (topic_id,) = template.find_resources("AWS::SNS::Topic")
+            queues = _queues(template)
+            by_queue = {
+                a["Dimensions"][0]["Value"]["Fn::GetAtt"][0]: a
+                for a in _queue_alarms(template, "ApproximateAgeOfOldestMessage")
+            }
+            assert set(by_queue) == {queues[names.queue][0], queues[names.dlq][0]}
+            behind = by_queue[queues[names.queue][0]]
+            assert behind["Threshold"] == scaling.queue_age_alarm_seconds
+            assert behind["Period"] * behind["EvaluationPeriods"] <= 300  # minutes, not hours, late
+            waiting = by_queue[queues[names.dlq][0]]
+            assert waiting["Threshold"] == scaling.dlq_age_alarm_hours * 3600
+            # it fires while the message can still be redriven
+            assert waiting["Threshold"] < queues[names.dlq][1]["Properties"]["MessageRetentionPeriod"]
+            for alarm in (behind, waiting):
+                assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+                assert alarm["AlarmActions"] == [{"Ref": topic_id}]
+    assert variant.config.scaling.queue_age_alarm_seconds == 600
+
+
+def test_the_event_source_is_sized_to_the_cells_rate_within_the_gates_reserved_concurrency(synth, variant):
+    for s in (synth, variant):
+        scaling = s.config.scaling
+        for cell in s.config.cells:
+            template = s.cell(cell)
+            (mapping,) = template.find_resources("AWS::Lambda::EventSourceMapping").values()
+            maximum = mapping["Properties"]["ScalingConfig"]["MaximumConcurrency"]
+            assert maximum == scaling.ingest_max_concurrency
+            # Little's law: the instances busy at the target rate fit under the maximum
+            assert maximum >= scaling.images_per_second * scaling.seconds_per_image
+            gate = template.find_resources("AWS::Lambda::Function")[
+                _function_id(template, s.deployment.function_name(cell, "ingest"))
+            ]
+            assert maximum <= gate["Properties"]["ReservedConcurrentExecutions"]
+            assert 2 <= maximum <= 1000  # what Lambda accepts
+    assert variant.config.scaling.ingest_max_concurrency == 120
 
 
 def test_alarm_topics_are_encrypted_and_tls_only(synth):

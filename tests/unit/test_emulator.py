@@ -631,3 +631,42 @@ def test_sqs_send_reads_one_queue_attribute_and_counts_and_fifo_dedupe_stay_exac
             sqs.send_message(QueueUrl=fifo, MessageBody="same", MessageGroupId="g")
         attrs = sqs.get_queue_attributes(QueueUrl=fifo, AttributeNames=["ApproximateNumberOfMessages"])
         assert attrs["Attributes"]["ApproximateNumberOfMessages"] == "1"
+
+
+def _post_upload(body: bytes, key: str | None = None):
+    """A presigned POST of ``body`` under mock_aws: moto's response, and what was stored."""
+    import requests
+
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="landing", CreateBucketConfiguration={"LocationConstraint": REGION})
+    post = s3.generate_presigned_post(
+        Bucket="landing",
+        Key="uploads/cam-01/${filename}",
+        Fields={"x-amz-meta-camera-id": "cam-01"},
+        Conditions=[["content-length-range", 1, 100], {"x-amz-meta-camera-id": "cam-01"}],
+        ExpiresIn=60,
+    )
+    fields = {**post["fields"], "key": key or "uploads/cam-01/a.jpg"}
+    response = requests.post(post["url"], data=fields, files={"file": ("a.jpg", body)}, timeout=10)
+    stored = [o["Key"] for o in s3.list_objects_v2(Bucket="landing").get("Contents", [])]
+    return response, stored
+
+
+def test_moto_alone_stores_a_post_upload_its_policy_refuses(unpatched):
+    with mock_aws():
+        response, stored = _post_upload(b"x" * 101)
+    assert response.status_code == 204 and stored == ["uploads/cam-01/a.jpg"]  # the gap the patch fills
+
+
+def test_with_the_patch_s3_post_uploads_are_held_to_their_policy(patched):
+    with mock_aws():
+        response, stored = _post_upload(b"x" * 101)
+        assert response.status_code == 400 and "<Code>EntityTooLarge</Code>" in response.text
+        assert stored == []
+    with mock_aws():
+        response, stored = _post_upload(b"x" * 10, key="elsewhere/a.jpg")
+        assert response.status_code == 403 and "<Code>AccessDenied</Code>" in response.text
+        assert stored == []
+    with mock_aws():
+        response, stored = _post_upload(b"x" * 100)
+        assert response.status_code == 204 and stored == ["uploads/cam-01/a.jpg"]

@@ -7,6 +7,7 @@ layer). An invalid file fails with the offending field named.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from datetime import date
 from enum import StrEnum
@@ -237,6 +238,86 @@ class ReportConfig(_Strict):
     )
 
 
+# An SQS event source's maximum concurrency may be set from 2 to 1,000 (AWS Lambda ScalingConfig);
+# Lambda keeps 100 of a region's concurrency unreserved whatever is reserved.
+ESM_MAX_CONCURRENCY = 1000
+UNRESERVED_MINIMUM = 100
+QUEUE_RETENTION_SECONDS = 14 * 24 * 3600  # the ingest queue's and the DLQ's (infra.constructs.ingest)
+
+
+class ScalingConfig(_Strict):
+    """How a cell's functions scale, sized to the rate one cell must take (docs/deploy.md, *Sizing*).
+
+    The gate handles the records of a batch one after another, so by Little's law a cell that takes
+    ``images_per_second`` at ``seconds_per_image`` each keeps ``images_per_second * seconds_per_image``
+    gate instances busy; the event source may start ``ingest_max_concurrency`` of them, which must
+    cover that, and the function reserves ``ingest_reserved_concurrency`` so that nothing else in
+    the region can take them (and so that the gate cannot take the API's)."""
+
+    images_per_second: int = Field(1000, gt=0, description="the upload rate one cell is sized for")
+    seconds_per_image: float = Field(
+        0.25,
+        gt=0,
+        le=60,
+        description="the gate's time per image in Lambda, S3 and DynamoDB round trips included "
+        "(docs/performance.md)",
+    )
+    ingest_max_concurrency: int = Field(
+        500,
+        ge=2,
+        le=ESM_MAX_CONCURRENCY,
+        description="the most gate instances the SQS event source starts (its ScalingConfig)",
+    )
+    ingest_reserved_concurrency: int = Field(
+        500, ge=2, description="the gate's reserved concurrency: at least ingest_max_concurrency"
+    )
+    api_reserved_concurrency: int = Field(
+        100, ge=1, description="the audit API function's: covers the API stage's burst limit"
+    )
+    report_reserved_concurrency: int = Field(
+        1, ge=1, description="the weekly report function's: one report at a time"
+    )
+    account_concurrency: int = Field(
+        1000,
+        ge=UNRESERVED_MINIMUM + 4,
+        description="the account's Lambda concurrency quota in every region of a cell (1,000 by "
+        "default); what the functions of a region reserve must leave 100 of it unreserved",
+    )
+    queue_age_alarm_seconds: int = Field(
+        900,
+        ge=60,
+        lt=QUEUE_RETENTION_SECONDS,
+        description="alarm when the ingest queue's oldest message is older: the gate is falling behind",
+    )
+    dlq_age_alarm_hours: int = Field(
+        72,
+        ge=1,
+        lt=QUEUE_RETENTION_SECONDS // 3600,
+        description="alarm when a DLQ message waits longer: redrive it before the DLQ's 14-day "
+        "retention deletes it",
+    )
+
+    @property
+    def needed_concurrency(self) -> int:
+        """Gate instances busy at the target rate: rate x time per image, rounded up."""
+        return math.ceil(self.images_per_second * self.seconds_per_image)
+
+    @model_validator(mode="after")
+    def _sized_to_the_rate(self) -> ScalingConfig:
+        if self.ingest_max_concurrency < self.needed_concurrency:
+            raise ValueError(
+                f"ingest_max_concurrency {self.ingest_max_concurrency} cannot take "
+                f"{self.images_per_second} images/s at {self.seconds_per_image} s each: "
+                f"{self.needed_concurrency} instances are needed"
+            )
+        if self.ingest_reserved_concurrency < self.ingest_max_concurrency:
+            raise ValueError(
+                "ingest_reserved_concurrency must be at least ingest_max_concurrency (the event "
+                "source would be throttled by the function's own limit)"
+            )
+        return self
+
+
 class Config(_Strict):
     """The whole validated configuration."""
 
@@ -253,6 +334,7 @@ class Config(_Strict):
     residency_rules: tuple[GpsRule, ...] = ()
     consents: dict[str, ConsentGrant] = Field(default_factory=dict)
     dlq_max_receive_count: int = Field(5, ge=1, le=1000)
+    scaling: ScalingConfig = ScalingConfig()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Config:
@@ -274,6 +356,26 @@ class Config(_Strict):
         for name, grant in self.consents.items():
             if grant.source not in self.sources:
                 raise ValueError(f"consents.{name}.source: {grant.source!r} is not a configured source")
+        return self
+
+    @model_validator(mode="after")
+    def _reserved_concurrency_fits_each_region(self) -> Config:
+        """Lambda's concurrency quota is per account and region: the report function shares the
+        home cell's, and two cells of one account in one region share theirs."""
+        scaling = self.scaling
+        home = self.cells[self.home_cell]
+        reserved = {(home.account, home.region): scaling.report_reserved_concurrency}
+        for cell in self.cells.values():
+            per_cell = scaling.ingest_reserved_concurrency + scaling.api_reserved_concurrency
+            reserved[cell.account, cell.region] = reserved.get((cell.account, cell.region), 0) + per_cell
+        room = scaling.account_concurrency - UNRESERVED_MINIMUM
+        for (_, region), total in sorted(reserved.items(), key=lambda kv: (kv[0][1], kv[0][0] or "")):
+            if total > room:
+                raise ValueError(
+                    f"scaling: the functions of {region} reserve {total} of an account concurrency of "
+                    f"{scaling.account_concurrency}, which must keep {UNRESERVED_MINIMUM} unreserved; "
+                    "lower the reservations or raise the quota (and scaling.account_concurrency)"
+                )
         return self
 
     def policy_for(self, source_id: str | None) -> Policy:

@@ -1,4 +1,5 @@
-"""Uploads: presigned PUT URLs into the landing bucket of the source's data region."""
+"""Uploads: presigned POST forms into the landing bucket of the source's data region, bounded by a
+policy (key prefix, byte limit, content type and metadata)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ router = APIGatewayRouter()
 @router.post(
     "/uploads",
     tags=["uploads"],
-    summary="A presigned PUT for one image of a camera the caller may upload for",
+    summary="A presigned POST for one image of a camera the caller may upload for, bounded by its policy",
     responses={
         201: {"description": "the upload ticket", "content": {"application/json": {"model": UploadTicket}}},
         403: {"description": "the caller may not upload for this source"},

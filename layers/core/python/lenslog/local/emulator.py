@@ -66,6 +66,12 @@ costs are the server's, not DynamoDB's or SQS's, and were most of the embedded A
   operation's output has not left out), the same JSON,
   and falls back to moto's serializer for anything else (a timestamp, an unknown type).
 
+**S3 checks a presigned POST's policy.** moto stores a browser-based (POST form) upload without
+reading its policy, so a partner's upload ticket would bound nothing. The patch checks the form
+against its policy before moto stores it, as S3 does (``lenslog.local.post_policy``: expiry, every
+condition, the body's ``content-length-range``, no unnamed field) and answers S3's error instead
+(``EntityTooLarge``, ``AccessDenied``). The signature is not verified (moto verifies none).
+
 What the patch relies on in moto, each checked by ``tests/unit/test_emulator.py`` (a moto upgrade
 that changes one fails there, not silently in a user's run):
 - the snapshot is ``copy.deepcopy(table)`` through the ``copy`` module that
@@ -84,7 +90,9 @@ that changes one fails there, not silently in a user's run):
 - ``DynamoDBBackend.update_item`` takes the arguments it is called with by the handler and the
   transaction, and keeps an item's attributes as ``DynamoType`` values in ``Item.attrs``;
 - DynamoDB's data-plane actions return a ``DynamoResult`` whose serialized body is the JSON of its
-  result, with the content type ``application/x-amz-json-1.0``.
+  result, with the content type ``application/x-amz-json-1.0``;
+- a POST form upload reaches ``S3Response._bucket_response_post(request, bucket_name)`` with its
+  fields in ``querystring`` (one list per field) and the file's bytes in ``raw_body``.
 """
 
 from __future__ import annotations
@@ -619,6 +627,28 @@ def install() -> None:
 
         _installed["update_item"] = original_update
         models.DynamoDBBackend.update_item = update_item  # type: ignore[method-assign]
+        _install_post_policy()
+
+
+def _install_post_policy() -> None:
+    from moto.s3.responses import S3Response
+
+    from lenslog.local import post_policy
+
+    original: Callable[..., Any] = S3Response._bucket_response_post
+
+    def bucket_response_post(self: Any, request: Any, bucket_name: str) -> Any:
+        fields = {k: v[0] for k, v in self.querystring.items() if isinstance(v, list) and v}
+        if "policy" in {k.lower() for k in fields}:
+            body = self.raw_body
+            size = len(body if isinstance(body, bytes) else str(body or "").encode())
+            refusal = post_policy.check(fields, size, bucket_name)
+            if refusal is not None:
+                return refusal.status, {"Content-Type": "application/xml"}, refusal.xml()
+        return original(self, request, bucket_name)
+
+    _installed["bucket_response_post"] = original
+    S3Response._bucket_response_post = bucket_response_post  # type: ignore[method-assign]
 
 
 def uninstall() -> None:
@@ -648,6 +678,9 @@ def uninstall() -> None:
         DynamoResult.execute_result = _installed["execute_result"]  # type: ignore[method-assign]
         SQSBackend.is_message_valid_based_on_retention_period = _installed["retention"]  # type: ignore[method-assign]
         models.DynamoDBBackend.update_item = _installed["update_item"]  # type: ignore[method-assign]
+        from moto.s3.responses import S3Response
+
+        S3Response._bucket_response_post = _installed["bucket_response_post"]  # type: ignore[method-assign]
         _installed.clear()
 
 

@@ -490,8 +490,10 @@ class AuditService:
         return any(fnmatch.fnmatchcase(caller, p) for p in patterns)
 
     def presign_upload(self, request: UploadRequest, caller: str | None) -> UploadTicket:
-        """A presigned PUT into the landing bucket of the cell the source's images belong to, with
-        the camera, source and capture time bound as signed ``x-amz-meta-*`` headers."""
+        """A presigned POST into the landing bucket of the cell the source's images belong to. Its
+        policy bounds what S3 accepts: a key under ``uploads/<source>/<camera>/<day>/``, a body of
+        1 byte up to the source's ``max_bytes``, the content type, and the camera, source, capture
+        time and caller as ``x-amz-meta-*`` fields of exactly the signed values."""
         cam = self.config.cameras.get(request.camera_id)
         source_id = request.source_id or (cam.source if cam else None)
         if source_id is None:
@@ -511,7 +513,7 @@ class AuditService:
             day = (captured.astimezone(UTC).date() if captured else self.today()).isoformat()
         except OverflowError:  # year 1 or 9999 with an offset that leaves the calendar
             raise InvalidInput("captured_at", "out of range", "body") from None
-        key = f"uploads/{source_id}/{request.camera_id}/{day}/{request.filename}"
+        prefix = f"uploads/{source_id}/{request.camera_id}/{day}/"
         metadata = {k.lower(): v for k, v in request.metadata.items()}
         bad = [k for k in metadata if not k.replace("-", "").replace("_", "").isalnum() or not k.isascii()]
         if bad:
@@ -527,25 +529,25 @@ class AuditService:
             raise InvalidInput("metadata", f"more than {MAX_METADATA_BYTES} bytes of metadata", "body")
         ext = request.filename.rsplit(".", 1)[-1].lower()
         content_type = request.content_type or {"png": "image/png", "bmp": "image/bmp"}.get(ext, "image/jpeg")
-        url = self.s3_client(res.region).generate_presigned_url(
-            "put_object",
-            Params={
-                "Bucket": res.landing_bucket,
-                "Key": key,
-                "Metadata": metadata,
-                "ContentType": content_type,
-            },
+        max_bytes = self.config.policy_for(source_id).max_bytes
+        bound = {"Content-Type": content_type, **{f"x-amz-meta-{k}": v for k, v in sorted(metadata.items())}}
+        # A key ending in ${filename} makes botocore bind the key by its prefix only
+        # (["starts-with", "$key", prefix]); the form's key names the file the caller asked for.
+        post = self.s3_client(res.region).generate_presigned_post(
+            Bucket=res.landing_bucket,
+            Key=prefix + "${filename}",
+            Fields=bound,
+            Conditions=[["content-length-range", 1, max_bytes], *({k: v} for k, v in bound.items())],
             ExpiresIn=UPLOAD_URL_SECONDS,
         )
-        headers = {
-            "Content-Type": content_type,
-            **{f"x-amz-meta-{k}": v for k, v in sorted(metadata.items())},
-        }
+        key = prefix + request.filename
         return UploadTicket(
-            url=url,
-            headers=headers,
+            url=post["url"],
+            fields={**post["fields"], "key": key},
             bucket=res.landing_bucket,
             key=key,
+            key_prefix=prefix,
+            max_bytes=max_bytes,
             region=res.region,
             cell=cell,
             expires_in=UPLOAD_URL_SECONDS,

@@ -257,11 +257,20 @@ class UploadRequest(BaseModel):
 
 
 class UploadTicket(BaseModel):
-    method: str = "PUT"
-    url: str
-    headers: dict[str, str] = Field(description="send exactly these headers with the PUT")
+    """A presigned POST (S3 browser-based upload): send ``fields`` as multipart/form-data parts,
+    then the image as the last part, named ``file``. S3 refuses a body over ``max_bytes``, a key
+    outside ``key_prefix``, a changed or missing field, and anything after ``expires_in`` seconds."""
+
+    method: Literal["POST"] = "POST"
+    url: str = Field(description="POST the form here")
+    fields: dict[str, str] = Field(
+        description="form fields to send before the file: key, Content-Type, x-amz-meta-*, policy and "
+        "its SigV4 signature fields"
+    )
     bucket: str
-    key: str
+    key: str = Field(description="where the image lands: the form's key (any key under key_prefix is taken)")
+    key_prefix: str = Field(description="the policy accepts keys under this prefix only")
+    max_bytes: int = Field(description="the largest body the policy accepts: the source's byte limit")
     region: str
     cell: str
     expires_in: int
