@@ -21,17 +21,22 @@ help:
 # checkov (the infra tests' template scanner) pins packages that conflict with lenslog's: it gets
 # an environment of its own inside .venv, from the `checkov` dependency group of pyproject.toml.
 CHECKOV_VENV := $(VENV)/checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade --quiet pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# Only the tests need it: `make demo` does not wait for it.
+$(CHECKOV_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --upgrade --quiet pip
 	$(CHECKOV_VENV)/bin/pip install --quiet --group checkov
-	touch $(STAMP)
+	touch $(CHECKOV_STAMP)
 
-venv: $(STAMP)
+venv: $(STAMP) $(CHECKOV_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/lenslog demo --out out
@@ -39,7 +44,7 @@ demo: $(STAMP)
 local: $(STAMP)
 	$(BIN)/lenslog local
 
-test: $(STAMP)
+test: $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 test-fast: $(STAMP)
