@@ -152,3 +152,24 @@ def report_service(settings: Settings, send: bool = True) -> Any:
         else None
     )
     return ReportService(config=config, ledgers=ledgers, store=store, send_raw_email=sender)
+
+
+def snapshot_service(settings: Settings, continue_build: Any = None) -> Any:
+    """The cell's snapshots: records in its table, manifests in its curated bucket (never another
+    cell's). ``continue_build(snapshot_id)`` hands an unfinished build to another invocation."""
+    from lenslog.adapters.s3 import S3ObjectStore
+    from lenslog.adapters.snapshots import ImageRecords, SnapshotStore
+    from lenslog.domain.snapshot import config_version
+    from lenslog.services.snapshots import SnapshotService
+
+    config = config_of(settings)
+    res = resources_of(settings)
+    ddb = client("dynamodb", res.region, settings.endpoint_url)
+    store = S3ObjectStore(client("s3", res.region, settings.endpoint_url), res.region)
+    return SnapshotService(
+        cell=res.cell,
+        store=SnapshotStore(ddb, res.table, store, res.curated_bucket),
+        records=ImageRecords(ddb, res.table),
+        config_version=config_version(config.model_dump_json()),
+        continue_build=continue_build,
+    )
