@@ -106,6 +106,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.out)
     snapshot_id = args.snapshot
     marker = read_marker(out)
+    if marker is None and out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UsageError(f"--out {out}: the folder is not empty and holds no lenslog export")
     if snapshot_id is None and marker and not marker.get("complete") and marker.get("format") == args.format:
         snapshot_id = str(marker.get("snapshot_id"))
         print(f"resuming the unfinished export of snapshot {snapshot_id} in {out}", file=sys.stderr)
