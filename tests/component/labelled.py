@@ -63,8 +63,11 @@ PLAN: list[tuple[int, tuple[int, int], str, str, str, dict[str, Any] | None]] = 
 ]  # fmt: skip
 
 
-def ingest_labelled_set(cell: Any, now: datetime | None = None) -> list[Expected]:
-    """Commit the PLAN into ``cell`` (a tests.component.conftest.Cell); what each image should be."""
+def ingest_labelled_set(
+    cell: Any, now: datetime | None = None, consents: dict[int, str] | None = None
+) -> list[Expected]:
+    """Commit the PLAN into ``cell`` (a tests.component.conftest.Cell); what each image should be.
+    ``consents``: the consent id an image (by its seed in the PLAN) was uploaded under."""
     now = now or datetime.now(UTC) - timedelta(minutes=5)
     out = []
     for i, (seed, size, split, status, camera, labels) in enumerate(PLAN):
@@ -91,6 +94,7 @@ def ingest_labelled_set(cell: Any, now: datetime | None = None) -> list[Expected
                 lat=52.5,
                 lon=13.4,
                 serial="SN-1234",
+                consent_id=(consents or {}).get(seed),
             ),
             hashes=Hashes(sha256=image_id),
             image=ImageInfo(format="JPEG", width=size[0], height=size[1], mode="RGB", bytes=len(body)),

@@ -81,6 +81,7 @@ def erasure_service(settings: Settings) -> Any:
         bands=ingest.config.near_duplicates.bands,
         reports=report_store(settings),
         config=ingest.config,
+        snapshots=snapshot_service(settings),
     )
 
 
