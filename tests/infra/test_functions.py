@@ -11,8 +11,16 @@ from lenslog.settings import Settings
 pytestmark = pytest.mark.xdist_group("infra")
 
 EXPECTED_FUNCTIONS = {
-    "lenslog-cell-eu": {"lenslog-eu-ingest": "ingest", "lenslog-eu-audit-api": "audit_api"},
-    "lenslog-cell-us": {"lenslog-us-ingest": "ingest", "lenslog-us-audit-api": "audit_api"},
+    "lenslog-cell-eu": {
+        "lenslog-eu-ingest": "ingest",
+        "lenslog-eu-audit-api": "audit_api",
+        "lenslog-eu-snapshot": "snapshot",
+    },
+    "lenslog-cell-us": {
+        "lenslog-us-ingest": "ingest",
+        "lenslog-us-audit-api": "audit_api",
+        "lenslog-us-snapshot": "snapshot",
+    },
     "lenslog-audit": {"lenslog-eu-audit-report": "audit_report"},
 }
 

@@ -65,6 +65,9 @@ class Settings(BaseModel):
     suffix: str = Field("", description="LENSLOG_SUFFIX: resource name suffix (account id)")
     config_path: str | None = Field(None, description="LENSLOG_CONFIG_PATH: config file")
     endpoint_url: str | None = Field(None, description="LENSLOG_ENDPOINT_URL: local AWS endpoint")
+    snapshot_function: str | None = Field(
+        None, description="LENSLOG_SNAPSHOT_FUNCTION: the function that goes on with a snapshot build"
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

@@ -57,7 +57,7 @@ class SnapshotService:
         records: ImageRecords,
         config_version: str,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        part_lines: int = PART_LINES,
+        part_lines: int | None = None,
         continue_build: Callable[[str], None] | None = None,
     ):
         self.cell = cell
@@ -65,7 +65,7 @@ class SnapshotService:
         self.records = records
         self.config_version = config_version
         self.clock = clock
-        self.part_lines = part_lines
+        self.part_lines = part_lines or PART_LINES
         self.continue_build = continue_build  # hands an unfinished build to another invocation
 
     # create ---------------------------------------------------------------------------------------
