@@ -96,3 +96,22 @@ def test_verification_reads_the_manifests_a_stray_copy_naming_an_erased_image_is
 
     assert not result.verified
     assert [x for x in result.leftovers if stray in x] != []
+
+
+def test_a_build_whose_continuation_names_an_erased_image_starts_over_without_it(eu, stack):
+    expected = ingest_labelled_set(eu)
+    snaps = service(eu, part_lines=3)
+    building = snaps.create(should_stop=lambda: True)
+    assert building.status == "building" and building.continuation and building.continuation.start_key
+    last = next(e for e in expected if e.image_id in json.dumps(building.continuation.start_key))
+
+    result = erase(stack, "image", last.image_id)
+
+    assert result.verified, result.leftovers
+    assert result.snapshots == {building.snapshot_id: 1}
+    restarted = snaps.get(building.snapshot_id)
+    assert restarted.parts == [] and restarted.version == 2 and restarted.removed == 1
+    assert not any(last.image_id.encode() in b for b in manifest_bodies(eu).values())
+    done = snaps.step(building.snapshot_id)
+    assert done.status == "complete" and done.images == 7
+    assert last.image_id not in {x["image_id"] for x in snaps.lines(done)}

@@ -17,6 +17,7 @@ the snapshot keeps its id, its counts drop by what went, and ``removed`` says ho
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -207,6 +208,9 @@ class SnapshotService:
         return out
 
     def _remove_from(self, record: SnapshotRecord, image_ids: set[str]) -> Removal | None:
+        cont = record.continuation
+        if cont is not None and cont.start_key and any(i in json.dumps(cont.start_key) for i in image_ids):
+            return self._restart(record, image_ids)
         counts = snap.Counts.from_dict(record.counts)
         version = record.version + 1
         parts, stale, removed = [], [], 0
@@ -241,6 +245,33 @@ class SnapshotService:
             self.store.delete_part(key)
         return Removal(saved.snapshot_id, removed, saved.version)
 
+    def _restart(self, record: SnapshotRecord, image_ids: set[str]) -> Removal:
+        """A build whose continuation is the key of an erased image starts over (the key would
+        name the image): its parts go, every version, and the next step reads from the start."""
+        removed = sum(
+            1
+            for part in record.parts
+            for line in snap.decode_lines(self.store.read_part(part))
+            if line["image_id"] in image_ids
+        )
+        cont = record.continuation or Continuation()
+        saved = self.store.save(
+            record.model_copy(
+                update={
+                    "parts": [],
+                    "counts": snap.Counts().to_dict(),
+                    "version": record.version + 1,
+                    "continuation": Continuation(invocations=cont.invocations),
+                    "removed": record.removed + removed,
+                    "erasures": record.erasures + 1,
+                    "updated_at": self.clock(),
+                }
+            )
+        )
+        for part in record.parts:
+            self.store.delete_part(part.key)
+        return Removal(saved.snapshot_id, removed, saved.version)
+
     def manifests_naming(self, image_ids: set[str]) -> list[str]:
         """The manifest objects (any version) of this cell that still name one of these images:
         erasure's verification pass over snapshots."""
@@ -255,8 +286,6 @@ class SnapshotService:
 
 
 def _doc(item: Mapping[str, Any]) -> dict[str, Any]:
-    import json
-
     doc: dict[str, Any] = json.loads(item["doc"]["S"])
     return doc
 
