@@ -104,9 +104,13 @@ def labelled_by_id(labelled: list[Expected]) -> dict[str, Expected]:
     return {e.image_id: e for e in labelled}
 
 
-def test_a_coco_export_reads_back_with_pycocotools_and_supervision(labelled, tmp_path, capsys):
+def test_a_coco_export_reads_back_with_pycocotools_and_supervision(labelled, tmp_path, capsys, monkeypatch):
     import supervision as sv
     from pycocotools.coco import COCO
+
+    from lenslog.export import run
+
+    monkeypatch.setattr(run, "CHUNK_IMAGES", 3)  # streamed in chunks: ids and arrays joined across them
 
     out = tmp_path / "coco"
     code, summary = run_export(capsys, "--format", "coco", "--out", str(out), "--include-unlabelled")
@@ -193,7 +197,7 @@ def test_an_interrupted_export_resumes_and_fetches_only_what_is_missing(
     out = tmp_path / "resume"
     s3 = Interrupting(eu.s3, 2)
     with pytest.raises(KeyboardInterrupt):
-        export(record, list(service.lines(record)), "yolo", out, lambda _: s3, workers=1)
+        export(record, service.lines(record), "yolo", out, lambda _: s3, workers=1)
     assert json.loads((out / MARKER).read_text())["complete"] is False
     assert not list(out.glob("images/*/*.part"))
     have = len(list(out.glob("images/*/*.jpg")))

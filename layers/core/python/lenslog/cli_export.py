@@ -125,13 +125,12 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise UsageError(
             f"--snapshot {record.snapshot_id} is still being built; export it when it is complete"
         )
-    lines = list(service.lines(record))
     cell_region = settings.resources(load_config(args.config)).region
     with _Progress(enabled=args.format != "manifest" and not args.quiet) as progress:
         try:
             result = export(
                 record,
-                lines,
+                service.lines(record),  # part after part, never the whole manifest in memory
                 args.format,
                 out,
                 lambda region: client("s3", region or cell_region, args.endpoint_url),
