@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -73,8 +74,6 @@ class SnapshotService:
     def start(
         self, name: str | None = None, filters: Mapping[str, Sequence[str]] | None = None
     ) -> SnapshotRecord:
-        import re
-
         if name is not None and not re.match(snap.NAME_PATTERN, name):
             raise snap.SnapshotInputError("name", "letters, digits, '.', '_' and '-', at most 64")
         checked = snap.check_filters(filters or {})
@@ -174,8 +173,6 @@ class SnapshotService:
 
     # read -----------------------------------------------------------------------------------------
     def get(self, snapshot_id: str) -> SnapshotRecord:
-        import re
-
         if not re.match(snap.SNAPSHOT_ID_PATTERN, snapshot_id):
             raise SnapshotNotFound(snapshot_id)
         record = self.store.get(snapshot_id)
