@@ -27,7 +27,13 @@ def _settings(args: argparse.Namespace) -> Any:
         raise UsageError("--workers must be at least 1")
     if _is_loopback(args.endpoint_url):
         use_local_credentials()
-    return Settings(cell=cell, prefix=args.prefix, endpoint_url=args.endpoint_url, config_path=args.config)
+    return Settings(
+        cell=cell,
+        prefix=args.prefix,
+        suffix=args.suffix,
+        endpoint_url=args.endpoint_url,
+        config_path=args.config,
+    )
 
 
 def _service(settings: Any) -> Any:
@@ -209,6 +215,7 @@ def add_export_commands(sub: Any) -> None:
         p.add_argument("--cell", help="the cell whose dataset it is (default: the home cell)")
         p.add_argument("--endpoint-url", help="AWS endpoint (the URL printed by lenslog local)")
         p.add_argument("--prefix", default="lenslog", help="resource name prefix")
+        p.add_argument("--suffix", default="", help="resource name suffix of a deployment")
 
     snapshot = sub.add_parser("snapshot", help="immutable manifests of a cell's dataset")
     snapshot_sub = snapshot.add_subparsers(dest="snapshot_command", required=True)
@@ -234,7 +241,13 @@ def add_export_commands(sub: Any) -> None:
     show.set_defaults(func=cmd_snapshot_show)
 
     exp = sub.add_parser("export", help="write a snapshot as YOLO, COCO or augmented manifests")
-    exp.add_argument("--format", required=True, choices=("yolo", "coco", "manifest"))
+    exp.add_argument(
+        "--format",
+        required=True,
+        choices=("yolo", "coco", "manifest"),
+        help="yolo: data.yaml + images/ and labels/ per split; coco: annotations/instances_<split>.json "
+        "+ images/; manifest: <split>.manifest JSON Lines of s3:// URIs (nothing downloaded)",
+    )
     exp.add_argument("--out", required=True, help="output folder (resumed if it holds this export)")
     exp.add_argument("--snapshot", help="snapshot id (default: take a new snapshot)")
     exp.add_argument(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,7 +27,7 @@ API_BUILD_SECONDS = 20.0
 PART_LINK_SECONDS = 900
 
 FilterKey = Literal["camera_id", "source_id", "source_type", "site", "split", "status", "class", "labels"]
-FilterValue = Field(pattern=FILTER_VALUE_PATTERN, max_length=128)
+FilterValue = Annotated[str, Field(pattern=FILTER_VALUE_PATTERN, max_length=128)]
 
 
 class SnapshotBody(BaseModel):
@@ -35,11 +35,13 @@ class SnapshotBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(None, pattern=NAME_PATTERN, max_length=64)
-    filters: dict[FilterKey, list[str]] = Field(
-        default_factory=dict,
-        max_length=8,
-        description='e.g. {"split": ["train"], "class": ["pallet", "person"]}; split is '
-        "train|val|test, status accepted|near_duplicate, labels labelled|null|unlabelled|invalid",
+    filters: dict[FilterKey, Annotated[list[FilterValue], Field(min_length=1, max_length=MAX_FILTERS)]] = (
+        Field(
+            default_factory=dict,
+            max_length=8,
+            description='e.g. {"split": ["train"], "class": ["pallet", "person"]}; split is '
+            "train|val|test, status accepted|near_duplicate, labels labelled|null|unlabelled|invalid",
+        )
     )
 
 
