@@ -46,7 +46,12 @@ class Deployment:
 
     def settings(self, cell: str) -> Settings:
         """The runtime settings of a function serving ``cell`` (its environment is ``to_env()``)."""
-        return Settings(cell=cell, prefix=self.prefix, suffix=self.suffix)
+        return Settings(
+            cell=cell,
+            prefix=self.prefix,
+            suffix=self.suffix,
+            snapshot_function=self.function_name(cell, "snapshot"),
+        )
 
     def peers(self, cell: str) -> list[str]:
         return [c for c in self.config.cells if c != cell]

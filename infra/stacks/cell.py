@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Duration, Stack
+from aws_cdk import ArnFormat, Duration, Stack
 from constructs import Construct
 
 from infra.constructs.alarms import AlarmTopic
 from infra.constructs.api import AuditApi
-from infra.constructs.function import LensFunction
+from infra.constructs.function import LensFunction, dead_letter_queue
 from infra.constructs.ingest import IngestPipeline, table_resources
 from infra.constructs.layers import Layers
 from infra.constructs.partners import UPLOAD_PREFIX, PartnerUploadRoles
@@ -26,6 +26,9 @@ GATE_MEMORY_MB = 1024
 GATE_TIMEOUT = Duration.seconds(60)
 API_MEMORY_MB = 512
 API_TIMEOUT = Duration.seconds(29)
+SNAPSHOT_MEMORY_MB = 1024
+SNAPSHOT_TIMEOUT = Duration.minutes(15)  # each invocation stops 2 minutes before it and hands on
+SNAPSHOT_PREFIX = "snapshots"
 
 
 class CellStack(Stack):
@@ -102,6 +105,33 @@ class CellStack(Stack):
             "may retry; there is no asynchronous event to keep",
             **common,
         )
+        self.snapshot_function = LensFunction(
+            self,
+            "SnapshotFunction",
+            name="snapshot",
+            function_name=deployment.function_name(cell, "snapshot"),
+            description=f"lenslog snapshots of cell {cell}: builds a manifest part by part, then hands on",
+            memory_size=SNAPSHOT_MEMORY_MB,
+            timeout=SNAPSHOT_TIMEOUT,
+            reserved_concurrency=config.scaling.snapshot_reserved_concurrency,
+            # It hands an unfinished build on to itself asynchronously: an invocation that failed
+            # Lambda's retries is kept (and alarmed) instead of dropped.
+            dead_letter_queue=dead_letter_queue(
+                self,
+                "SnapshotDeadLetters",
+                queue_name=names.snapshot_dlq,
+                key=self.storage.key,
+            ),
+            **common,
+        )
+        snapshot_arn = self.format_arn(
+            service="lambda",
+            resource="function",
+            resource_name=deployment.function_name(cell, "snapshot"),
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        for role in (self.snapshot_function.role, self.api_function.role):
+            self._grant_snapshots(role, snapshot_arn)
         self._grant_api(deployment)
         self.api = AuditApi(
             self,
@@ -119,6 +149,40 @@ class CellStack(Stack):
             role_name_prefix=f"{deployment.prefix}-{cell}",
             landing=self.storage.landing,
             key=self.storage.key,
+        )
+
+    def _grant_snapshots(self, role: Any, snapshot_arn: str) -> None:
+        """Build snapshots of the cell (the API for up to 20 seconds, the snapshot function for the
+        rest, invocation after invocation): read the image records by status, write the snapshot
+        record and its manifest parts in the cell's curated bucket, hand the build on."""
+        storage = self.storage
+        allow(
+            role,
+            sid="SnapshotRecords",
+            actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
+            resources=table_resources(self.table.table.table_arn),
+            reason="a build reads image records through the status index and saves the snapshot record",
+        )
+        allow(
+            role,
+            sid="SnapshotManifests",
+            actions=["s3:PutObject", "s3:GetObject"],
+            resources=[storage.curated.arn_for_objects(f"{SNAPSHOT_PREFIX}/*")],
+            reason=f"manifest parts live under {SNAPSHOT_PREFIX}/ of the cell's curated bucket, nowhere else",
+        )
+        allow(
+            role,
+            sid="SnapshotKey",
+            actions=["kms:Decrypt", "kms:GenerateDataKey"],
+            resources=[storage.key.key_arn],
+            reason="the cell key encrypts the table and the curated bucket",
+        )
+        allow(
+            role,
+            sid="SnapshotHandOn",
+            actions=["lambda:InvokeFunction"],
+            resources=[snapshot_arn],
+            reason="an unfinished build goes on in the next invocation of the snapshot function",
         )
 
     def _grant_api(self, deployment: Deployment) -> None:

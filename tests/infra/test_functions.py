@@ -13,8 +13,16 @@ from lenslog.settings import Settings
 pytestmark = pytest.mark.xdist_group("infra")
 
 EXPECTED_FUNCTIONS = {
-    "lenslog-cell-eu": {"lenslog-eu-ingest": "ingest", "lenslog-eu-audit-api": "audit_api"},
-    "lenslog-cell-us": {"lenslog-us-ingest": "ingest", "lenslog-us-audit-api": "audit_api"},
+    "lenslog-cell-eu": {
+        "lenslog-eu-ingest": "ingest",
+        "lenslog-eu-audit-api": "audit_api",
+        "lenslog-eu-snapshot": "snapshot",
+    },
+    "lenslog-cell-us": {
+        "lenslog-us-ingest": "ingest",
+        "lenslog-us-audit-api": "audit_api",
+        "lenslog-us-snapshot": "snapshot",
+    },
     "lenslog-audit": {"lenslog-eu-audit-report": "audit_report"},
 }
 
@@ -121,6 +129,7 @@ def test_every_function_reserves_the_concurrency_the_config_sizes_it_to(synth, v
             "ingest": scaling.ingest_reserved_concurrency,
             "audit_api": scaling.api_reserved_concurrency,
             "audit_report": scaling.report_reserved_concurrency,
+            "snapshot": scaling.snapshot_reserved_concurrency,
         }
         for _, _, props in _functions(s):
             service = props["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]

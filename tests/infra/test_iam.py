@@ -163,3 +163,20 @@ def test_the_gate_may_tag_what_it_stores_and_purge_every_version_of_a_relocated_
         assert "s3:PutObjectTagging" in statements["WriteQuarantine"]["Action"]
         assert "s3:DeleteObjectVersion" in statements["ReadAndClearLanding"]["Action"]
         assert statements["ListLandingVersions"]["Action"] == "s3:ListBucketVersions"
+
+
+def test_snapshots_are_written_only_under_the_cells_own_curated_prefix_and_handed_on_to_its_function(synth):
+    for cell in synth.config.cells:
+        template = synth.cell(cell)
+        for role in ("SnapshotFunctionRole", "AuditApiFunctionRole"):
+            statements = {st["Sid"]: st for st in _role_statements(template, role) if "Sid" in st}
+            manifests = statements["SnapshotManifests"]
+            assert set(manifests["Action"]) == {"s3:PutObject", "s3:GetObject"}
+            assert text(manifests["Resource"]).endswith('/snapshots/*"]]}')
+            assert synth.deployment.resources(cell).curated_bucket in text(
+                manifests["Resource"]
+            ) or "Curated" in text(manifests["Resource"])
+            hand_on = statements["SnapshotHandOn"]
+            assert hand_on["Action"] == "lambda:InvokeFunction"
+            assert text(hand_on["Resource"]).endswith(f':function:lenslog-{cell}-snapshot"]]}}')
+            assert "dynamodb:DeleteItem" not in statements["SnapshotRecords"]["Action"]

@@ -120,14 +120,15 @@ def test_a_message_on_the_dlq_raises_an_alarm_to_the_cells_topic(synth):
         names = synth.deployment.resources(cell)
         template = synth.cell(cell)
         (topic_id,) = template.find_resources("AWS::SNS::Topic")
-        (alarm,) = _queue_alarms(template, "ApproximateNumberOfMessagesVisible")
-        assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
-        assert alarm["Dimensions"] == [
-            {"Name": "QueueName", "Value": {"Fn::GetAtt": [_queues(template)[names.dlq][0], "QueueName"]}}
-        ]
-        assert alarm["Threshold"] == 1
-        assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
-        assert alarm["AlarmActions"] == [{"Ref": topic_id}]
+        alarms = _queue_alarms(template, "ApproximateNumberOfMessagesVisible")
+        by_queue = {a["Dimensions"][0]["Value"]["Fn::GetAtt"][0]: a for a in alarms}
+        queues = _queues(template)
+        # the ingest DLQ, and the snapshot function's DLQ (its failed hand-ons)
+        assert set(by_queue) == {queues[names.dlq][0], queues[names.snapshot_dlq][0]}
+        for alarm in by_queue.values():
+            assert alarm["Threshold"] == 1
+            assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+            assert alarm["AlarmActions"] == [{"Ref": topic_id}]
 
 
 def test_the_age_of_the_oldest_message_of_the_queue_and_the_dlq_raise_alarms_from_the_config(synth, variant):

@@ -450,9 +450,11 @@ def build_parser() -> argparse.ArgumentParser:
     _remote(revoke)
     revoke.set_defaults(func=cmd_consent_revoke)
 
+    from lenslog.cli_export import add_export_commands
     from lenslog.cli_ops import add_operations
 
     add_operations(sub)
+    add_export_commands(sub)
     return parser
 
 

@@ -277,6 +277,9 @@ class ScalingConfig(_Strict):
     report_reserved_concurrency: int = Field(
         1, ge=1, description="the weekly report function's: one report at a time"
     )
+    snapshot_reserved_concurrency: int = Field(
+        1, ge=1, description="each cell's snapshot function's: builds go on one invocation at a time"
+    )
     account_concurrency: int = Field(
         1000,
         ge=UNRESERVED_MINIMUM + 4,
@@ -366,7 +369,11 @@ class Config(_Strict):
         home = self.cells[self.home_cell]
         reserved = {(home.account, home.region): scaling.report_reserved_concurrency}
         for cell in self.cells.values():
-            per_cell = scaling.ingest_reserved_concurrency + scaling.api_reserved_concurrency
+            per_cell = (
+                scaling.ingest_reserved_concurrency
+                + scaling.api_reserved_concurrency
+                + scaling.snapshot_reserved_concurrency
+            )
             reserved[cell.account, cell.region] = reserved.get((cell.account, cell.region), 0) + per_cell
         room = scaling.account_concurrency - UNRESERVED_MINIMUM
         for (_, region), total in sorted(reserved.items(), key=lambda kv: (kv[0][1], kv[0][0] or "")):

@@ -81,6 +81,7 @@ def erasure_service(settings: Settings) -> Any:
         bands=ingest.config.near_duplicates.bands,
         reports=report_store(settings),
         config=ingest.config,
+        snapshots=snapshot_service(settings),
     )
 
 
@@ -122,7 +123,46 @@ def audit_service(settings: Settings, open_uploads: bool = False) -> Any:
         suffix=settings.suffix,
         open_uploads=open_uploads,
         eraser=erasure_service(settings).erase,
+        snapshots=snapshot_queries(settings),
     )
+
+
+def snapshot_queries(settings: Settings) -> Any:
+    """The API's snapshot answers: a build that outlives the request goes on in the snapshot
+    function (deployed), or in a thread of the local API's process."""
+    from lenslog.services.snapshot_api import SnapshotQueries
+
+    res = resources_of(settings)
+    return SnapshotQueries(
+        snapshot_service(settings, continue_build=snapshot_continuation(settings)),
+        client("s3", res.region, settings.endpoint_url),
+    )
+
+
+def snapshot_continuation(settings: Settings) -> Any:
+    """How an unfinished build goes on: an asynchronous invocation of the snapshot function
+    (``LENSLOG_SNAPSHOT_FUNCTION``), else (the local API) a thread of this process."""
+    import json
+    import threading
+
+    if settings.snapshot_function:
+        lam = client("lambda", resources_of(settings).region, settings.endpoint_url)
+
+        def invoke(snapshot_id: str) -> None:
+            lam.invoke(
+                FunctionName=settings.snapshot_function,
+                InvocationType="Event",
+                Payload=json.dumps({"snapshot_id": snapshot_id}).encode(),
+            )
+
+        return invoke
+
+    def in_thread(snapshot_id: str) -> None:
+        threading.Thread(
+            target=snapshot_service(settings).step, args=(snapshot_id,), daemon=True, name="snapshot"
+        ).start()
+
+    return in_thread
 
 
 def report_service(settings: Settings, send: bool = True) -> Any:
@@ -152,3 +192,24 @@ def report_service(settings: Settings, send: bool = True) -> Any:
         else None
     )
     return ReportService(config=config, ledgers=ledgers, store=store, send_raw_email=sender)
+
+
+def snapshot_service(settings: Settings, continue_build: Any = None) -> Any:
+    """The cell's snapshots: records in its table, manifests in its curated bucket (never another
+    cell's). ``continue_build(snapshot_id)`` hands an unfinished build to another invocation."""
+    from lenslog.adapters.s3 import S3ObjectStore
+    from lenslog.adapters.snapshots import ImageRecords, SnapshotStore
+    from lenslog.domain.snapshot import config_version
+    from lenslog.services.snapshots import SnapshotService
+
+    config = config_of(settings)
+    res = resources_of(settings)
+    ddb = client("dynamodb", res.region, settings.endpoint_url)
+    store = S3ObjectStore(client("s3", res.region, settings.endpoint_url), res.region)
+    return SnapshotService(
+        cell=res.cell,
+        store=SnapshotStore(ddb, res.table, store, res.curated_bucket),
+        records=ImageRecords(ddb, res.table),
+        config_version=config_version(config.model_dump_json()),
+        continue_build=continue_build,
+    )

@@ -29,6 +29,7 @@ class CellResources(BaseModel):
     quarantine_bucket: str
     queue: str
     dlq: str
+    snapshot_dlq: str  # the snapshot function's failed hand-ons (deployed cells only)
 
 
 def cell_resources(config: Config, cell: str, prefix: str = "lenslog", suffix: str = "") -> CellResources:
@@ -48,6 +49,7 @@ def cell_resources(config: Config, cell: str, prefix: str = "lenslog", suffix: s
         quarantine_bucket=name("quarantine"),
         queue=name("ingest"),
         dlq=name("ingest-dlq"),
+        snapshot_dlq=name("snapshot-dlq"),
     )
 
 
@@ -65,6 +67,9 @@ class Settings(BaseModel):
     suffix: str = Field("", description="LENSLOG_SUFFIX: resource name suffix (account id)")
     config_path: str | None = Field(None, description="LENSLOG_CONFIG_PATH: config file")
     endpoint_url: str | None = Field(None, description="LENSLOG_ENDPOINT_URL: local AWS endpoint")
+    snapshot_function: str | None = Field(
+        None, description="LENSLOG_SNAPSHOT_FUNCTION: the function that goes on with a snapshot build"
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

@@ -152,6 +152,17 @@ LINKS: dict[tuple[str, str], dict[str, tuple[str, str, dict[str, str]]]] = {
     ("/decisions", "get"): {
         "GetImage": ("/images/{image_id}", "get", {"image_id": "$response.body#/items/0/image_id"}),
     },
+    ("/snapshots", "post"): {
+        "GetSnapshot": ("/snapshots/{snapshot_id}", "get", {"snapshot_id": "$response.body#/snapshot_id"}),
+    },
+    ("/snapshots", "get"): {
+        "GetSnapshot": (
+            "/snapshots/{snapshot_id}",
+            "get",
+            {"snapshot_id": "$response.body#/items/0/snapshot_id"},
+        ),
+        "NextSnapshots": ("/snapshots", "get", {"cursor": "$response.body#/next_cursor"}),
+    },
 }
 
 _ERROR_RESPONSES = {

@@ -159,6 +159,7 @@ class AuditService:
         open_uploads: bool = False,
         today: Callable[[], date] = lambda: datetime.now(UTC).date(),
         eraser: Callable[[Any], Any] | None = None,
+        snapshots: Any = None,
     ):
         """``s3_client(region)`` signs URLs in a region; ``open_uploads`` lets an anonymous caller
         (the local API) ask for upload URLs, never set in a deployment."""
@@ -171,6 +172,7 @@ class AuditService:
         self.open_uploads = open_uploads
         self.today = today
         self.eraser = eraser  # ErasureService.erase of this cell
+        self.snapshots = snapshots  # SnapshotQueries of this cell (lenslog.services.snapshot_api)
 
     def _page(self, q: IndexQuery, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
         try:

@@ -298,5 +298,8 @@ class ErasureOutcome(BaseModel):
         0, description="counter items deleted (brought to zero, or naming an erased camera)"
     )
     reports: list[str] = Field(default_factory=list, description="ids of the stored reports redacted")
+    snapshots: dict[str, int] = Field(
+        default_factory=dict, description="snapshot id -> images removed from its manifest (a new version)"
+    )
     verified: bool = Field(description="a scan of every bucket version and table item found nothing left")
     leftovers: list[str]

@@ -10,7 +10,9 @@ by its ``dimension`` and ``value`` attributes on every day of the cell, whatever
 sharded counters go too); images of a cluster whose root is erased are re-rooted on the oldest
 survivor. Stored reports that name an erased camera (the camera erased, or every camera left with
 no image by a source or consent erasure) are redacted in place: its rows go, totals stay, older
-versions of the files are deleted (``lenslog.audit.redact``).
+versions of the files are deleted (``lenslog.audit.redact``). Every snapshot of the cell that
+lists an erased image gets a new manifest version without it (the old version's objects are
+deleted, every version of them; the snapshot keeps its id and counts what was removed).
 
 What stays: a tombstone in the audit log with what was asked, by whom, when and how much was
 removed, and the reports it redacted; never the erased ids or hashes themselves. A camera, consent
@@ -18,8 +20,8 @@ or source erasure keeps the value asked for: the tombstone is the proof, and the
 to name it.
 
 The verification pass then scans every object version of the cell's buckets, every item of its
-table, every counter and every stored report: anything still naming an erased image, object or
-camera is a leftover, and the erasure is not verified.
+table, every counter, every stored report and every version of every snapshot manifest: anything
+still naming an erased image, object or camera is a leftover, and the erasure is not verified.
 
 Selecting by camera, consent or source is a filtered scan of the cell's table: erasure is rare, and
 an index per subject would cost on every write. Selecting an image is a key lookup.
@@ -43,6 +45,7 @@ from lenslog.config import Config
 from lenslog.domain.aggregates import CAMERA_DIMENSIONS, Increment, dataset_increments, intake_increments
 from lenslog.domain.models import Decision
 from lenslog.ports import ObjectStore
+from lenslog.services.snapshots import SnapshotService
 from lenslog.settings import CellResources
 
 Subject = Literal["image", "camera", "consent", "source"]
@@ -75,6 +78,7 @@ class ErasureResult:
     reclustered: int = 0
     aggregates: int = 0
     reports: list[str] = field(default_factory=list)
+    snapshots: dict[str, int] = field(default_factory=dict)  # snapshot id -> images removed from it
     leftovers: list[str] = field(default_factory=list)
 
     @property
@@ -93,6 +97,7 @@ class ErasureResult:
             "reclustered": self.reclustered,
             "aggregates": self.aggregates,
             "reports": self.reports,
+            "snapshots": self.snapshots,
             "verified": self.verified,
             "leftovers": self.leftovers,
         }
@@ -113,6 +118,7 @@ class ErasureService:
         bands: int = 8,
         reports: ReportStore | None = None,
         config: Config | None = None,
+        snapshots: SnapshotService | None = None,
     ):
         self.res = resources
         self.store = store
@@ -122,6 +128,7 @@ class ErasureService:
         self.bands = bands
         self.reports = reports  # the stored reports (home cell), redacted for erased cameras
         self.config = config
+        self.snapshots = snapshots  # the cell's snapshots: an erased image leaves every manifest
 
     def erase(self, request: ErasureRequest) -> ErasureResult:
         result = ErasureResult(erasure_id=uuid.uuid4().hex, cell=self.res.cell, subject=request.subject)
@@ -181,6 +188,8 @@ class ErasureService:
             sweep_days, lambda dim, value: dim in CAMERA_DIMENSIONS and names_any(value, cameras)
         )
         result.reports = self._redact_reports(cameras)
+        if self.snapshots is not None:
+            result.snapshots = {r.snapshot_id: r.removed for r in self.snapshots.remove_images(images)}
         result.leftovers = self.verify(images, erased_objects, cameras)
         self.ledger.put_tombstone(
             {
@@ -294,4 +303,6 @@ class ErasureService:
                     body = self.reports.read_file(record.report_id, f.name) or b""
                     if names_any(body.decode("utf-8", "replace"), cameras):
                         leftovers.append(f"report {record.report_id}/{f.name}")
+        if self.snapshots is not None and images:
+            leftovers += self.snapshots.manifests_naming(images)
         return leftovers

@@ -5,7 +5,8 @@ in exactly one of these states, and ``reconcile`` checks each of them:
 
 - a **landing** object (any stored version) is *pending*: not decided yet, or decided with its
   clean-up still to do (a replayed event finishes it). Its age says whether something is stuck.
-- a **curated** object ``images/<id[:2]>/<id>.<ext>`` is the copy of an image record that names it.
+- a **curated** object ``images/<id[:2]>/<id>.<ext>`` is the copy of an image record that names it;
+  one under ``snapshots/<snapshot id>/`` is a manifest part that its snapshot record lists.
 - a **quarantine** object ``<reason>/<version>/<key>`` has its ``.reason.json`` beside it and is
   named by the latest decision on that object version (``.sidecar.json`` beside it is allowed).
 - every image record, latest decision and pending item names an object that exists.
@@ -31,6 +32,7 @@ from lenslog.settings import CellResources
 
 REASON_SUFFIX = ".reason.json"
 SIDECAR_COPY_SUFFIX = ".sidecar.json"
+SNAPSHOT_PREFIX = "snapshots/"
 CURATED_KEY = re.compile(r"^images/(?P<prefix>[0-9a-f]{2})/(?P<id>[0-9a-f]{64})\.[a-z0-9]+$")
 
 
@@ -127,6 +129,7 @@ def reconcile(cells: Mapping[str, CellSnapshot], now: datetime) -> VerifyReport:
     latest: dict[str, dict[tuple[str, str, str], dict[str, Any]]] = {}
     named_by_image: set[tuple[str, str]] = set()
     named_by_decision: set[tuple[str, str]] = set()
+    named_by_snapshot: set[tuple[str, str]] = set()
     for name, snap in cells.items():
         decisions: dict[tuple[str, str, str], tuple[bool, dict[str, Any]]] = {}
         for item in snap.items:
@@ -152,6 +155,12 @@ def reconcile(cells: Mapping[str, CellSnapshot], now: datetime) -> VerifyReport:
                                 f"image record's object s3://{'/'.join(where)} is missing",
                             )
                         )
+            elif kind == "snapshot":
+                named_by_snapshot.update(
+                    (str(doc.get("bucket")), str(p.get("key")))
+                    for p in doc.get("parts") or []
+                    if isinstance(p, dict)
+                )
             elif kind == "pending":
                 where = _stored(doc.get("decision") or {})
                 if where is None or where not in present:
@@ -199,7 +208,12 @@ def reconcile(cells: Mapping[str, CellSnapshot], now: datetime) -> VerifyReport:
         for obj in snap.curated:
             match = CURATED_KEY.match(obj.key)
             location = f"s3://{obj.bucket}/{obj.key}"
-            if match is None or match["id"][:2] != match["prefix"]:
+            if obj.key.startswith(SNAPSHOT_PREFIX):
+                if (obj.bucket, obj.key) in named_by_snapshot:
+                    counted["curated snapshot manifest parts"] += 1
+                else:
+                    report.orphans.append(Orphan(name, location, "snapshot manifest part no snapshot lists"))
+            elif match is None or match["id"][:2] != match["prefix"]:
                 report.orphans.append(Orphan(name, location, "curated key is not images/<id[:2]>/<id>.<ext>"))
             elif (obj.bucket, obj.key) not in named_by_image:
                 report.orphans.append(Orphan(name, location, "curated object without an image record"))

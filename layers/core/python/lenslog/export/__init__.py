@@ -1,0 +1,1 @@
+"""Exports: a snapshot materialised in the formats training tools read (see docs/snapshots.md)."""
