@@ -43,7 +43,9 @@ def _ledgers(config: Config, endpoint_url: str | None, prefix: str) -> dict[str,
     out = {}
     for cell in config.cells:
         res = cell_resources(config, cell, prefix)
-        out[cell] = DynamoLedger(client("dynamodb", res.region, endpoint_url), res.table, cell)
+        out[cell] = DynamoLedger(
+            client("dynamodb", res.region, endpoint_url), res.table, cell, config.counters.shards
+        )
     return out
 
 

@@ -37,7 +37,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     for cell in _cells(config, args.cell):
         res = cell_resources(config, cell, args.prefix, args.suffix)
         store = S3ObjectStore(client("s3", res.region, args.endpoint_url), res.region)
-        ledger = DynamoLedger(client("dynamodb", res.region, args.endpoint_url), res.table, cell)
+        ledger = DynamoLedger(
+            client("dynamodb", res.region, args.endpoint_url), res.table, cell, config.counters.shards
+        )
         cells[cell] = (res, store, ledger)
     report = verify(cells)
     print(render(report))

@@ -214,6 +214,19 @@ class NearDuplicateConfig(_Strict):
         return self
 
 
+class CounterConfig(_Strict):
+    """The aggregate counters. ``shards``: items per (day, dimension, value); one image's counters
+    all go to the shard its image id hashes to. Size it so that the busiest counter (one every image
+    bumps) stays under DynamoDB's 1,000 WCU/s an item: 2 WCU (a transactional update of an item
+    under 1 KB) x peak images/s / shards. 8 shards: 250 WCU/s an item at 1,000 images/s. Reports
+    read days x values x shards items (in the same one query per day)."""
+
+    shards: int = Field(8, ge=1, le=64)
+
+    def hottest_item_wcu_per_s(self, images_per_s: float) -> float:
+        return 2.0 * images_per_s / self.shards
+
+
 class SplitConfig(_Strict):
     train: float = Field(0.8, ge=0, le=1)
     val: float = Field(0.1, ge=0, le=1)
@@ -248,6 +261,7 @@ class Config(_Strict):
     cameras: dict[str, Camera] = Field(default_factory=dict)
     quality: QualityThresholds = QualityThresholds()
     near_duplicates: NearDuplicateConfig = NearDuplicateConfig()
+    counters: CounterConfig = CounterConfig()
     splits: SplitConfig = SplitConfig()
     report: ReportConfig = ReportConfig()
     residency_rules: tuple[GpsRule, ...] = ()

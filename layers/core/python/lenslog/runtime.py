@@ -64,7 +64,12 @@ def ingest_service(settings: Settings) -> Any:
         config=config,
         resources=res,
         store=store(res.region),
-        ledger=DynamoLedger(client("dynamodb", res.region, settings.endpoint_url), res.table, res.cell),
+        ledger=DynamoLedger(
+            client("dynamodb", res.region, settings.endpoint_url),
+            res.table,
+            res.cell,
+            shards=config.counters.shards,
+        ),
         peers=peers,
     )
 
@@ -136,7 +141,9 @@ def report_service(settings: Settings, send: bool = True) -> Any:
     ledgers = {}
     for cell in config.cells:
         res = resources_of(settings, cell)
-        ledgers[cell] = DynamoLedger(client("dynamodb", res.region, settings.endpoint_url), res.table, cell)
+        ledgers[cell] = DynamoLedger(
+            client("dynamodb", res.region, settings.endpoint_url), res.table, cell, config.counters.shards
+        )
     home = resources_of(settings, config.home_cell)
     store = ReportStore(
         client("s3", home.region, settings.endpoint_url),
@@ -152,3 +159,4 @@ def report_service(settings: Settings, send: bool = True) -> Any:
         else None
     )
     return ReportService(config=config, ledgers=ledgers, store=store, send_raw_email=sender)
+
