@@ -14,6 +14,7 @@ from infra.constructs.api import AuditApi
 from infra.constructs.function import LensFunction
 from infra.constructs.ingest import IngestPipeline, table_resources
 from infra.constructs.layers import Layers
+from infra.constructs.neardup import NearDuplicateWatch
 from infra.constructs.partners import UPLOAD_PREFIX, PartnerUploadRoles
 from infra.constructs.report import REPORTS_PREFIX
 from infra.constructs.storage import CellStorage
@@ -26,6 +27,8 @@ GATE_MEMORY_MB = 1024
 GATE_TIMEOUT = Duration.seconds(60)
 API_MEMORY_MB = 512
 API_TIMEOUT = Duration.seconds(29)
+LEAKAGE_MEMORY_MB = 512
+LEAKAGE_TIMEOUT = Duration.minutes(15)
 
 
 class CellStack(Stack):
@@ -102,6 +105,25 @@ class CellStack(Stack):
             api_name=f"{deployment.prefix}-{cell}-audit",
             handler=self.api_function,
             log_days=deployment.log_days,
+        )
+        self.leakage_function = LensFunction(
+            self,
+            "LeakageCheck",
+            name="leakage_check",
+            function_name=deployment.function_name(cell, "leakage_check"),
+            description=f"lenslog leakage check of cell {cell}: near-duplicate links since the last run",
+            memory_size=LEAKAGE_MEMORY_MB,
+            timeout=LEAKAGE_TIMEOUT,
+            **common,
+        )
+        self.near_watch = NearDuplicateWatch(
+            self,
+            "NearDuplicates",
+            schedule=config.near_duplicates.leakage_schedule,
+            checker=self.leakage_function,
+            table_arn=self.table.table.table_arn,
+            key=self.storage.key,
+            alarm_topic=self.alarms.topic,
         )
         self.uploads = PartnerUploadRoles(
             self,

@@ -11,8 +11,16 @@ from lenslog.settings import Settings
 pytestmark = pytest.mark.xdist_group("infra")
 
 EXPECTED_FUNCTIONS = {
-    "lenslog-cell-eu": {"lenslog-eu-ingest": "ingest", "lenslog-eu-audit-api": "audit_api"},
-    "lenslog-cell-us": {"lenslog-us-ingest": "ingest", "lenslog-us-audit-api": "audit_api"},
+    "lenslog-cell-eu": {
+        "lenslog-eu-ingest": "ingest",
+        "lenslog-eu-audit-api": "audit_api",
+        "lenslog-eu-leakage-check": "leakage_check",
+    },
+    "lenslog-cell-us": {
+        "lenslog-us-ingest": "ingest",
+        "lenslog-us-audit-api": "audit_api",
+        "lenslog-us-leakage-check": "leakage_check",
+    },
     "lenslog-audit": {"lenslog-eu-audit-report": "audit_report"},
 }
 
@@ -105,3 +113,27 @@ def test_the_report_sender_is_an_ses_identity_of_the_audit_stack(synth, variant)
     for s in (synth, variant):
         (identity,) = s.audit.find_resources("AWS::SES::EmailIdentity").values()
         assert identity["Properties"]["EmailIdentity"] == s.config.report.sender
+
+
+def test_each_cell_runs_its_leakage_check_on_the_configured_schedule_and_alarms_on_a_leak(synth):
+    for cell in synth.config.cells:
+        template = synth.cell(cell)
+        functions = template.find_resources("AWS::Lambda::Function")
+        (checker,) = [
+            fid
+            for fid, f in functions.items()
+            if f["Properties"]["FunctionName"] == f"lenslog-{cell}-leakage-check"
+        ]
+        rules = [r["Properties"] for r in template.find_resources("AWS::Events::Rule").values()]
+        (rule,) = [r for r in rules if r["Targets"][0]["Arn"] == {"Fn::GetAtt": [checker, "Arn"]}]
+        assert rule["ScheduleExpression"] == synth.config.near_duplicates.leakage_schedule
+        (topic_id,) = template.find_resources("AWS::SNS::Topic")
+        alarms = [a["Properties"] for a in template.find_resources("AWS::CloudWatch::Alarm").values()]
+        leak = {a["MetricName"]: a for a in alarms if a.get("MetricName", "").startswith("Leakage")}
+        assert set(leak) == {"LeakageCrossingPairs", "LeakageClusterSplitMismatches"}
+        for alarm in leak.values():
+            assert alarm["AlarmActions"] == [{"Ref": topic_id}] and alarm["Threshold"] == 1
+            assert alarm["Dimensions"] == [{"Name": "service", "Value": "leakage_check"}]
+        degraded = [a for a in alarms if a.get("MetricName") == "near_index_degraded"]
+        assert len(degraded) == 1 and degraded[0]["AlarmActions"] == [{"Ref": topic_id}]
+        assert degraded[0]["Dimensions"] == [{"Name": "service", "Value": "ingest"}]

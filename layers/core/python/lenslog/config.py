@@ -204,6 +204,13 @@ class NearDuplicateConfig(_Strict):
     bands: int = Field(8, ge=2, le=16)
     max_distance: int = Field(10, ge=0, le=32)
     burst_seconds: int = Field(10, ge=0)
+    leakage_schedule: str = Field(
+        "rate(15 minutes)", description="EventBridge schedule of each cell's incremental leakage check"
+    )
+    leakage_settle_seconds: int = Field(
+        300, ge=0, description="a run examines links decided at least this long ago (commits in flight)"
+    )
+    leakage_max_links: int = Field(20_000, ge=1, description="links a run examines at most; the next goes on")
 
     @model_validator(mode="after")
     def _lookup_stays_bounded(self) -> NearDuplicateConfig:

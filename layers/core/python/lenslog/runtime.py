@@ -160,3 +160,16 @@ def report_service(settings: Settings, send: bool = True) -> Any:
     )
     return ReportService(config=config, ledgers=ledgers, store=store, send_raw_email=sender)
 
+
+def leakage_check(settings: Settings, settle_seconds: int | None = None) -> dict[str, Any]:
+    """One incremental leakage check of the settings' cell, on its own table and index only (the
+    hashes never leave the cell; the report reads the stored figures)."""
+    from lenslog.adapters.dynamo import DynamoLedger
+    from lenslog.adapters.nearindex import NearIndex
+    from lenslog.services import leakage
+
+    config = config_of(settings)
+    res = resources_of(settings)
+    ddb = client("dynamodb", res.region, settings.endpoint_url)
+    ledger = DynamoLedger(ddb, res.table, res.cell, config.counters.shards)
+    return leakage.run(ledger, NearIndex(ddb, res.table), config, settle_seconds=settle_seconds)
