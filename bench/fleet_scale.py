@@ -497,7 +497,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             big["band_item_writes_per_image"] * RATE * (big["wcu_per_image"] / int(layout.split("x")[0])), 1
         )
     rec = recall(20 if args.quick else args.scenes)
-    print(f"recall ({configured}): {rec['recall']}", flush=True)
+    print(f"recall ({fleet}): {rec['recall']}", flush=True)
     mem = in_memory([10**5, 10**6] if args.quick else [10**6, 10**7], config.near_duplicates.max_distance)
     print(f"in-memory index: {mem}", flush=True)
     result = {
