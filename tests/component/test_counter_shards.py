@@ -128,3 +128,15 @@ def test_an_anonymous_count_lands_in_some_shard_and_sums(ledger):
         ledger.bump([Increment(day=date(2026, 3, 2), dimension="relocated_out", value="us")])
     rows = [r for r in ledger.aggregates([DAY]) if r["dimension"] == "relocated_out"]
     assert rows == [{"day": DAY, "dimension": "relocated_out", "value": "us", "count": 20}]
+
+
+def test_the_report_sums_the_shards_and_counts_the_items_it_read(ledger, config):
+    from lenslog.services.report import ReportService
+
+    for i in range(30):
+        _commit(ledger, _decision(i))
+    items = sum(1 for _ in ledger.counter_items([DAY]))
+    outcome = ReportService(config=config, ledgers={"eu": ledger}).build(period_end=date(2026, 3, 7))
+    assert outcome.report.totals.dataset_images == 30
+    assert outcome.items_read == outcome.report.items_read == items
+    assert items > len(ledger.aggregates([DAY]))  # several shards a counter

@@ -565,20 +565,20 @@ class DynamoLedger:
         return removed
 
     # aggregates ----------------------------------------------------------------------------------
-    def aggregates(self, days: Sequence[str]) -> list[dict[str, Any]]:
+    def aggregates(self, days: Sequence[str], summed: bool = True) -> list[dict[str, Any]]:
         """Every counter of the given days, its shards summed: one query per day, whatever the
-        number of images (the items read are days x values x shards)."""
-        return sum_counters(
-            [
-                counter_row(item)
-                for day in days
-                for item in self._pages(
-                    "query",
-                    KeyConditionExpression="PK = :pk",
-                    ExpressionAttributeValues={":pk": _str(aggregate_pk(self.cell, day))},
-                )
-            ]
-        )
+        number of images (the items read are days x values x shards). ``summed=False``: one row
+        per counter item read (the report sums them itself and counts the items it read)."""
+        rows = [
+            counter_row(item)
+            for day in days
+            for item in self._pages(
+                "query",
+                KeyConditionExpression="PK = :pk",
+                ExpressionAttributeValues={":pk": _str(aggregate_pk(self.cell, day))},
+            )
+        ]
+        return sum_counters(rows) if summed else rows
 
     # erasure ---------------------------------------------------------------------------------------
     def _pages(self, operation: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
