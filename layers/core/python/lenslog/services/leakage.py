@@ -133,6 +133,7 @@ def latest(ledger: Any) -> dict[str, Any] | None:
 STATE_PK = "LEAKAGE#state"
 STATE_SK = "LEAKAGE"
 ROOTS_PER_BATCH = 100
+FIRST_RUN_DAYS = 366
 
 
 @dataclass(frozen=True)
@@ -161,8 +162,11 @@ def links_since(ledger: Any, cursor: tuple[str, str] | None, until: datetime) ->
     if cursor is not None:
         first = date.fromisoformat(cursor[0])
     else:
+        # The cell's first day with counters (capture days may be years before any decision:
+        # a first run walks at most FIRST_RUN_DAYS of decision days; ``--full`` covers the rest).
         days = ledger.aggregate_days()
         first = min((date.fromisoformat(d) for d in days), default=today)
+        first = max(first, today - timedelta(days=FIRST_RUN_DAYS))
     day = first
     while day <= today:
         pk = f"DAY#{day.isoformat()}"
