@@ -231,6 +231,25 @@ def model_index(n: int, bands: int, entry_bytes: int) -> dict[str, Any]:
     }
 
 
+def model_widths(n: int, widths: Sequence[int], radius: int, entry_bytes: int) -> dict[str, Any]:
+    """A layout the config does not offer (bands of unequal widths), modelled the same way: how
+    flat an exact multi-index lookup can be made at 10^8, and at what constant."""
+    own = sum(sum(math.comb(w, r) for r in range(radius + 1)) for w in widths)
+    keys = own + 7 * len(widths)
+    size = max(60 + n / 2**w * entry_bytes for w in widths)
+    rcu = sum(
+        sum(math.comb(w, r) for r in range(radius + 1)) * read_units(int(60 + n / 2**w * entry_bytes))
+        for w in widths
+    ) + 7 * sum(read_units(int(60 + n / 2**w * entry_bytes)) for w in widths)
+    return {
+        "rcu_per_image": rcu,
+        "wcu_per_image": sum(transact_write_units(int(60 + (n / 2**w + 1) * entry_bytes)) for w in widths),
+        "requests_per_image": math.ceil(keys / 100) + 1,
+        "max_item_kb": round(size / 1024, 2),
+        "source": "modelled; not implemented (the config's bands must divide 64, radius <= 2)",
+    }
+
+
 # the real ingest path's writes ----------------------------------------------------------------------
 def hottest_items(images: int = 24) -> dict[str, Any]:
     """Writes per image of every item the real ingest path writes, from a day of camera images."""
@@ -486,6 +505,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
         for n, row in by_layout[fleet].items()
     }
+    entry_bytes = max(r.get("entry_bytes", 0) for r in by_layout["4x16"].values())
+    alternatives = {
+        "3 bands of 22+21+21 bits, radius 3": {
+            str(n): model_widths(n, (22, 21, 21), 3, entry_bytes) for n in SIZES
+        }
+    }
     hot = hottest_items(24 if args.quick else 64)
     print(f"hottest items written by the ingest path: {hot['steady_state'][:3]}", flush=True)
     counters_hottest = hot["steady_state"][0]["wcu_per_s_at_1000_images_per_s"]
@@ -505,6 +530,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "default_config_layout": configured,
         "index": index,
         "index_by_layout": by_layout,
+        "index_alternatives": alternatives,
         "hottest_item_wcu_per_s_at_1000_images_per_s": max(counters_hottest, band_rates[fleet]),
         "hottest_item_detail": {
             "ingest_path_items (measured on moto)": hot,
