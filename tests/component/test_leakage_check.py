@@ -75,7 +75,15 @@ def test_a_link_whose_split_differs_from_its_root_is_counted_with_examples(stack
     item = next(c for c in doc["checklist"] if c["id"] == "leakage")
     assert item["status"] == "fail" and doc["verdict"] == "fail"
     page = render_html(report.report)
-    assert "cluster_split_mismatch" in page and copy.image_id[:16] in page
+    assert "cluster_split_mismatch" in page and "lenslog leakage --cell" in page
+    assert copy.image_id[:12] not in page and copy.image_id[:12] not in report.files["report.json"].decode()
+    # the ids stay in the cell's own state, where an erasure reaches them
+    assert {copy.image_id, root.image_id} <= {
+        i for e in result["examples"] for i in (e.get("images") or [e.get("image"), e.get("root")])
+    }
+    assert leakage.forget(service.ledger, [copy.image_id]) == 2
+    assert leakage.state(service.ledger)["examples"] == []
+    assert leakage.state(service.ledger)["totals"]["crossing_pairs"] == 1  # counts stay
 
 
 def test_a_second_run_racing_the_first_stores_nothing_twice(stack, config):
@@ -175,3 +183,7 @@ def test_the_cli_checks_each_cell_and_exits_1_when_a_pair_crosses(eu, stack, cap
     assert cli(["leakage", "--cell", "eu"]) == 1  # nothing new, but the totals hold the leak
     (line,) = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert line["cell"] == "eu" and line["last_run"]["links_examined"] == 0
+    assert {e["kind"] for e in line["examples"]} == {"crossing_pair", "cluster_split_mismatch"}
+    # erasing the image takes it out of the check's examples too
+    assert cli(["erase", "--image", copy["image_id"], "--requested-by", "dpo", "--cell", "eu"]) == 0
+    assert leakage.state(eu.ledger)["examples"] == []

@@ -99,7 +99,12 @@ def cmd_leakage(args: argparse.Namespace) -> int:
             ok = ok and bool(result["passed"])
         else:
             state = leakage_check(settings)
-            line = {"cell": cell, "last_run": state["last_run"], "totals": state["totals"]}
+            line = {
+                "cell": cell,
+                "last_run": state["last_run"],
+                "totals": state["totals"],
+                "examples": state["examples"],  # the images, named here in their own cell
+            }
             ok = ok and bool(state["passed"])
         print(json.dumps(line, sort_keys=True))
     return 0 if ok else 1

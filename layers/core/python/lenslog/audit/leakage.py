@@ -1,6 +1,7 @@
 """The leakage check in the report: the stored states of each cell's incremental check
 (``lenslog.services.leakage``) summed into ``report.leakage``, one checklist item and one section
-of the HTML page. Only counts and shortened image digests cross cells, like the other aggregates."""
+of the HTML page. Only counts, kinds and split names cross cells, like the other aggregates; the
+images of an example are named in their own cell (``lenslog leakage --cell C``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from lenslog.audit.models import CheckItem, CheckStatus, Leakage, LeakageExample
 
 MAX_EXAMPLES = 20
 FIGURES = ("links_examined", "near_pairs", "crossing_pairs", "cluster_split_mismatches")
-ID_CHARS = 16
 
 
 def summarise(states: Mapping[str, Mapping[str, Any] | None]) -> Leakage:
@@ -32,15 +32,7 @@ def summarise(states: Mapping[str, Mapping[str, Any] | None]) -> Leakage:
             totals[k] += int((st.get("totals") or {}).get(k, 0))
             last[k] += int((st.get("last_run") or {}).get(k, 0))
         for ex in st.get("examples") or []:
-            if ex.get("kind") == "crossing_pair":
-                images, splits = ex["images"], ex["splits"]
-            else:
-                images, splits = [ex["image"], ex["root"]], ex["splits"]
-            examples.append(
-                LeakageExample(
-                    cell=cell, kind=ex["kind"], images=[i[:ID_CHARS] for i in images], splits=list(splits)
-                )
-            )
+            examples.append(LeakageExample(cell=cell, kind=ex["kind"], splits=list(ex["splits"])))
     return Leakage(
         checked_at=min(when) if when else None,
         checked_cells=checked,
@@ -123,9 +115,10 @@ def section_html(leakage: Leakage | None) -> str:
     )
     if leakage.examples:
         out += (
-            "<table><thead><tr><th>cell</th><th>kind</th><th>images</th><th>splits</th></tr></thead><tbody>"
+            "<p>Examples (the images are named in their cell: <code>lenslog leakage --cell CELL</code>):</p>"
+            "<table><thead><tr><th>cell</th><th>kind</th><th>splits</th></tr></thead><tbody>"
             + "".join(
-                f"<tr><td>{e(x.cell)}</td><td>{e(x.kind)}</td><td>{e(' / '.join(x.images))}</td>"
+                f"<tr><td>{e(x.cell)}</td><td>{e(x.kind)}</td>"
                 f"<td>{e(' / '.join(str(s) for s in x.splits))}</td></tr>"
                 for x in leakage.examples
             )

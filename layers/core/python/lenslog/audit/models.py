@@ -203,9 +203,10 @@ class Recommendation(_Model):
 
 
 class LeakageExample(_Model):
+    """Which cell and splits; no image id leaves its cell (``lenslog leakage --cell C`` names them)."""
+
     cell: str
     kind: Literal["crossing_pair", "cluster_split_mismatch"]
-    images: list[str] = Field(description="image ids (content digests) shortened to 16 characters")
     splits: list[str | None]
 
 

@@ -43,6 +43,7 @@ from lenslog.config import Config
 from lenslog.domain.aggregates import CAMERA_DIMENSIONS, Increment, dataset_increments, intake_increments
 from lenslog.domain.models import Decision
 from lenslog.ports import ObjectStore
+from lenslog.services import leakage
 from lenslog.settings import CellResources
 
 Subject = Literal["image", "camera", "consent", "source"]
@@ -169,6 +170,7 @@ class ErasureService:
                 erased_objects.add((decision.stored.bucket, decision.stored.key))
             result.reclustered += self._reroot(image_id, members, images)
 
+        leakage.forget(self.ledger, images)  # the leakage check's examples naming them
         for bucket, key in sorted(erased_objects):
             for suffix in DOCUMENT_SUFFIXES:
                 result.object_versions += self.store.delete_all_versions(bucket, key + suffix)

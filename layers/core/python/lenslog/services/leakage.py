@@ -362,3 +362,40 @@ def run(
             raise CheckRaced(ledger.cell) from exc
         raise
     return new_state
+
+
+def _names(example: Mapping[str, Any]) -> set[str]:
+    return set(example.get("images") or []) | {example.get("image") or "", example.get("root") or ""}
+
+
+def forget(ledger: Any, image_ids: Iterable[str]) -> int:
+    """Drop the stored examples that name any of ``image_ids`` (an erasure); the totals stay, as
+    counts do. Returns how many examples went."""
+    erased = set(image_ids)
+    for _ in range(3):
+        previous = state(ledger)
+        if not previous or not erased:
+            return 0
+        kept = [ex for ex in previous.get("examples") or [] if not (_names(ex) & erased)]
+        dropped = len(previous.get("examples") or []) - len(kept)
+        if not dropped:
+            return 0
+        doc = {**previous, "examples": kept}
+        try:
+            ledger.client.put_item(
+                TableName=ledger.table,
+                Item={
+                    s.PK: {"S": STATE_PK},
+                    s.SK: {"S": STATE_SK},
+                    "kind": {"S": "leakage"},
+                    "checked_at": {"S": previous["checked_at"]},
+                    "doc": {"S": json.dumps(doc, sort_keys=True)},
+                },
+                ConditionExpression="checked_at = :seen",
+                ExpressionAttributeValues={":seen": {"S": previous["checked_at"]}},
+            )
+            return dropped
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+    raise CheckRaced(ledger.cell)
