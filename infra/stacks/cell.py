@@ -27,7 +27,7 @@ GATE_MEMORY_MB = 1024
 GATE_TIMEOUT = Duration.seconds(60)
 API_MEMORY_MB = 512
 API_TIMEOUT = Duration.seconds(29)
-LEAKAGE_MEMORY_MB = 512
+LEAKAGE_MEMORY_MB = 1024  # CPU for 16 lookup threads (botocore parsing is the work)
 LEAKAGE_TIMEOUT = Duration.minutes(15)
 
 
