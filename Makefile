@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_DEFAULT_REGION ?= eu-central-1
 
-.PHONY: help venv demo local test test-fast lint format typecheck bench bench-local bench-snapshot synth clean openapi fuzz-api
+.PHONY: help venv demo local test test-fast lint format typecheck bench bench-local bench-snapshot bench-scale synth clean openapi fuzz-api
 
 help:
 	@echo "make demo    run the gate + audit on the embedded AWS (writes out/)"
@@ -16,6 +16,7 @@ help:
 	@echo "make bench   run the benchmarks (IMAGES=DIR for your own photos)"
 	@echo "make bench-local  10,000 images through lenslog local + lenslog ingest (~40 min here)"
 	@echo "make bench-snapshot  a snapshot of 2,000 records on moto and 10^4..3x10^5 in process (~4 min)"
+	@echo "make bench-scale  a cell at fleet scale: index, hot items, recall -> bench/scale.json (~10 min)"
 	@echo "make openapi rewrite docs/openapi.json from the audit API's routes and models"
 	@echo "make fuzz-api schemathesis on the local API, more examples, a random seed (not in make test)"
 
@@ -97,6 +98,11 @@ bench-local: $(STAMP)
 
 bench-snapshot: $(STAMP)
 	PYTHONPATH=. $(BIN)/python -m bench.snapshot $(BENCH_ARGS)
+
+# A cell at fleet scale (never in CI): measured on moto / in process, modelled beyond; BENCH_ARGS=--quick.
+bench-scale: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	PYTHONPATH=. $(BIN)/python -m bench.fleet_scale $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) out cdk.out .pytest_cache .mypy_cache .ruff_cache node_modules build

@@ -190,7 +190,9 @@ def report_cost(log: Any = print) -> dict[str, Any]:
                 ]
                 ledger.commit(decision=_decision(10**7 + k), increments=chunk)
             counts = _counting(ddb)
-            items = ledger.aggregates([(first + timedelta(days=i)).isoformat() for i in range(days)])
+            items = ledger.aggregates(
+                [(first + timedelta(days=i)).isoformat() for i in range(days)], summed=False
+            )
             out[f"{images}x{days}d"] = {
                 "images": images,
                 "days": days,

@@ -48,6 +48,9 @@ def _observed() -> Any:
             outcome = {"status": str(decision.status), "reasons": decision.reasons}
             logger.info("decided", extra={"message_id": record.message_id, **outcome})
             metrics.add_metric(name=f"decision_{decision.status}", unit=MetricUnit.Count, value=1)
+            if decision.hashes and (decision.hashes.near_index or "").startswith("degraded"):
+                # a full near-duplicate band item: the cell's NearIndexDegraded alarm watches this
+                metrics.add_metric(name="near_index_degraded", unit=MetricUnit.Count, value=1)
             outcomes.append(outcome)
         return outcomes
 

@@ -14,6 +14,7 @@ from infra.constructs.api import AuditApi
 from infra.constructs.function import LensFunction, dead_letter_queue
 from infra.constructs.ingest import IngestPipeline, table_resources
 from infra.constructs.layers import Layers
+from infra.constructs.neardup import NearDuplicateWatch
 from infra.constructs.partners import UPLOAD_PREFIX, PartnerUploadRoles
 from infra.constructs.report import REPORTS_PREFIX
 from infra.constructs.storage import CellStorage
@@ -29,6 +30,8 @@ API_TIMEOUT = Duration.seconds(29)
 SNAPSHOT_MEMORY_MB = 1024
 SNAPSHOT_TIMEOUT = Duration.minutes(15)  # each invocation stops 2 minutes before it and hands on
 SNAPSHOT_PREFIX = "snapshots"
+LEAKAGE_MEMORY_MB = 1024  # CPU for 16 lookup threads (botocore parsing is the work)
+LEAKAGE_TIMEOUT = Duration.minutes(15)
 
 
 class CellStack(Stack):
@@ -140,6 +143,30 @@ class CellStack(Stack):
             handler=self.api_function,
             log_days=deployment.log_days,
             key=self.storage.key,
+        )
+        self.leakage_function = LensFunction(
+            self,
+            "LeakageCheck",
+            name="leakage_check",
+            function_name=deployment.function_name(cell, "leakage_check"),
+            description=f"lenslog leakage check of cell {cell}: near-duplicate links since the last run",
+            memory_size=LEAKAGE_MEMORY_MB,
+            timeout=LEAKAGE_TIMEOUT,
+            reserved_concurrency=config.scaling.leakage_reserved_concurrency,
+            # The schedule invokes it asynchronously: a run that failed Lambda's retries is kept.
+            dead_letter_queue=dead_letter_queue(
+                self, "LeakageDeadLetters", queue_name=names.leakage_dlq, key=self.storage.key
+            ),
+            **common,
+        )
+        self.near_watch = NearDuplicateWatch(
+            self,
+            "NearDuplicates",
+            schedule=config.near_duplicates.leakage_schedule,
+            checker=self.leakage_function,
+            table_arn=self.table.table.table_arn,
+            key=self.storage.key,
+            alarm_topic=self.alarms.topic,
         )
         self.uploads = PartnerUploadRoles(
             self,

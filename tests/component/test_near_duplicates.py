@@ -277,3 +277,23 @@ def test_an_index_lookup_finds_inserted_entries_in_constant_requests(stack, conf
         )
         per_lookup.append(dict(counts))
     assert per_lookup[0] == per_lookup[1] == {"BatchGetItem": batches}
+
+
+def test_a_full_band_item_degrades_the_index_and_the_decision_says_so(eu, config):
+    from lenslog.adapters.nearindex import MAX_ENTRIES, near_pk
+    from lenslog.domain import hashing, neardup
+
+    first = upload(eu, "full-a.jpg", scene(31, (800, 600)))
+    band, value = neardup.band_keys(hashing.from_hex(first["hashes"]["phash"]), config.near_duplicates.bands)[
+        0
+    ]
+    eu.ddb.update_item(  # the band item the copy reads has reached its capacity
+        TableName=eu.res.table,
+        Key={"PK": {"S": near_pk(band, value)}, "SK": {"S": "BAND"}},
+        UpdateExpression="SET n = :n",
+        ExpressionAttributeValues={":n": {"N": str(MAX_ENTRIES)}},
+    )
+    copy = upload(eu, "full-b.jpg", scene(31, (800, 600)).resize((400, 300)), at=T0 + timedelta(days=1))
+    assert copy["status"] == "near_duplicate" and copy["duplicate_of"] == first["image_id"]
+    assert copy["hashes"]["near_index"] == "degraded:band_full"
+    assert first["hashes"]["near_index"] == "indexed"

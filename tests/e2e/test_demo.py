@@ -64,3 +64,18 @@ def test_the_report_counts_agree_with_the_decisions(demo):
     in_period = [d for d in decisions if period["start"] <= d["decided_at"][:10] <= period["end"]]
     assert report["totals"]["decisions_total"] == len(in_period)
     assert report["totals"]["decisions"] == dict(Counter(d["status"] for d in in_period))
+
+
+def test_the_demo_report_carries_the_leakage_figures_of_its_near_duplicate_links(demo):
+    out, decisions = demo
+    report = json.loads((out / "report.json").read_text())
+    links = [d for d in decisions if d["status"] == "near_duplicate"]
+    leakage = report["leakage"]
+    assert leakage["links_examined"] == len(links) > 0
+    assert leakage["near_pairs"] >= len(links)  # each link is at least a pair with its match
+    assert leakage["crossing_pairs"] == 0 and leakage["cluster_split_mismatches"] == 0
+    assert sorted(leakage["checked_cells"]) == sorted(report["cells"]) and leakage["passed"]
+    item = next(c for c in report["checklist"] if c["id"] == "leakage")
+    assert item["status"] == "pass"
+    page = (out / "report.html").read_text()
+    assert 'id="leakage"' in page and "pairs crossing splits (must be 0)" in page

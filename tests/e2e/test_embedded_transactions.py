@@ -38,11 +38,13 @@ def _scan(stack, cell="eu"):
 
 
 def _counters(stack, cell="eu"):
-    return {
-        (i["dimension"]["S"], i["value"]["S"]): int(i["count"]["N"])
-        for i in map(json.loads, _scan(stack, cell))
-        if i["PK"]["S"].startswith("AGG#") and "count" in i
-    }
+    """(dimension, value) -> count, the counter shards summed."""
+    out: dict[tuple[str, str], int] = {}
+    for i in map(json.loads, _scan(stack, cell)):
+        if i["PK"]["S"].startswith("AGG#") and "count" in i:
+            key = (i["dimension"]["S"], i["value"]["S"])
+            out[key] = out.get(key, 0) + int(i["count"]["N"])
+    return out
 
 
 def test_the_embedded_aws_runs_with_the_emulator_patch(stack):

@@ -33,7 +33,7 @@ def test_resource_names_follow_the_shared_naming_convention(synth):
         buckets = {r["Properties"]["BucketName"] for r in template.find_resources("AWS::S3::Bucket").values()}
         assert {names.landing_bucket, names.curated_bucket, names.quarantine_bucket} <= buckets
         queues = {r["Properties"]["QueueName"] for r in template.find_resources("AWS::SQS::Queue").values()}
-        assert queues == {names.queue, names.dlq, names.snapshot_dlq}
+        assert queues == {names.queue, names.dlq, names.snapshot_dlq, names.leakage_dlq}
         tables = [
             r["Properties"]["TableName"] for r in template.find_resources("AWS::DynamoDB::Table").values()
         ]

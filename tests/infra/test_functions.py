@@ -17,11 +17,13 @@ EXPECTED_FUNCTIONS = {
         "lenslog-eu-ingest": "ingest",
         "lenslog-eu-audit-api": "audit_api",
         "lenslog-eu-snapshot": "snapshot",
+        "lenslog-eu-leakage-check": "leakage_check",
     },
     "lenslog-cell-us": {
         "lenslog-us-ingest": "ingest",
         "lenslog-us-audit-api": "audit_api",
         "lenslog-us-snapshot": "snapshot",
+        "lenslog-us-leakage-check": "leakage_check",
     },
     "lenslog-audit": {"lenslog-eu-audit-report": "audit_report"},
 }
@@ -130,6 +132,7 @@ def test_every_function_reserves_the_concurrency_the_config_sizes_it_to(synth, v
             "audit_api": scaling.api_reserved_concurrency,
             "audit_report": scaling.report_reserved_concurrency,
             "snapshot": scaling.snapshot_reserved_concurrency,
+            "leakage_check": scaling.leakage_reserved_concurrency,
         }
         for _, _, props in _functions(s):
             service = props["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
@@ -204,3 +207,27 @@ def test_a_function_has_either_a_dead_letter_queue_or_a_reason_for_none(dlq):
             architecture="arm64", layers=[], alarm_topic=sns.Topic(stack, "T"), log_days=7,
             key=kms.Key(stack, "K"), reserved_concurrency=2, **options,
         )  # fmt: skip
+
+
+def test_each_cell_runs_its_leakage_check_on_the_configured_schedule_and_alarms_on_a_leak(synth):
+    for cell in synth.config.cells:
+        template = synth.cell(cell)
+        functions = template.find_resources("AWS::Lambda::Function")
+        (checker,) = [
+            fid
+            for fid, f in functions.items()
+            if f["Properties"]["FunctionName"] == f"lenslog-{cell}-leakage-check"
+        ]
+        rules = [r["Properties"] for r in template.find_resources("AWS::Events::Rule").values()]
+        (rule,) = [r for r in rules if r["Targets"][0]["Arn"] == {"Fn::GetAtt": [checker, "Arn"]}]
+        assert rule["ScheduleExpression"] == synth.config.near_duplicates.leakage_schedule
+        (topic_id,) = template.find_resources("AWS::SNS::Topic")
+        alarms = [a["Properties"] for a in template.find_resources("AWS::CloudWatch::Alarm").values()]
+        leak = {a["MetricName"]: a for a in alarms if a.get("MetricName", "").startswith("Leakage")}
+        assert set(leak) == {"LeakageCrossingPairs", "LeakageClusterSplitMismatches"}
+        for alarm in leak.values():
+            assert alarm["AlarmActions"] == [{"Ref": topic_id}] and alarm["Threshold"] == 1
+            assert alarm["Dimensions"] == [{"Name": "service", "Value": "leakage_check"}]
+        degraded = [a for a in alarms if a.get("MetricName") == "near_index_degraded"]
+        assert len(degraded) == 1 and degraded[0]["AlarmActions"] == [{"Ref": topic_id}]
+        assert degraded[0]["Dimensions"] == [{"Name": "service", "Value": "ingest"}]

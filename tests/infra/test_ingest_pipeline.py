@@ -123,8 +123,8 @@ def test_a_message_on_the_dlq_raises_an_alarm_to_the_cells_topic(synth):
         alarms = _queue_alarms(template, "ApproximateNumberOfMessagesVisible")
         by_queue = {a["Dimensions"][0]["Value"]["Fn::GetAtt"][0]: a for a in alarms}
         queues = _queues(template)
-        # the ingest DLQ, and the snapshot function's DLQ (its failed hand-ons)
-        assert set(by_queue) == {queues[names.dlq][0], queues[names.snapshot_dlq][0]}
+        # the ingest DLQ, and the DLQs of the snapshot function and the scheduled leakage check
+        assert set(by_queue) == {queues[q][0] for q in (names.dlq, names.snapshot_dlq, names.leakage_dlq)}
         for alarm in by_queue.values():
             assert alarm["Threshold"] == 1
             assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"

@@ -43,7 +43,9 @@ def _ledgers(config: Config, endpoint_url: str | None, prefix: str) -> dict[str,
     out = {}
     for cell in config.cells:
         res = cell_resources(config, cell, prefix)
-        out[cell] = DynamoLedger(client("dynamodb", res.region, endpoint_url), res.table, cell)
+        out[cell] = DynamoLedger(
+            client("dynamodb", res.region, endpoint_url), res.table, cell, config.counters.shards
+        )
     return out
 
 
@@ -101,11 +103,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
             raise RuntimeError(f"{len(watcher.pending)} uploads were never decided")
         decisions = [watcher.decided[u] for u in uploaded if not u.is_sidecar]
         _write_jsonl(out / "decisions.jsonl", decisions)
+        # every upload is decided and committed: nothing in flight to wait for
+        _check_leakage([stack.settings(c) for c in stack.cells], settle_seconds=0)
         report_paths = _write_report(stack.settings(config.home_cell), out)
     print(summary_table(decisions))
     for p in [out / "decisions.jsonl", *report_paths]:
         print(f"wrote {p}")
     return 0
+
+
+def _check_leakage(cells: Sequence[Any], settle_seconds: int | None = None) -> None:
+    """The incremental leakage check of each cell (in that cell), before its report reads it."""
+    from lenslog.runtime import leakage_check
+
+    for settings in cells:
+        state = leakage_check(settings, settle_seconds)
+        print(
+            f"leakage check {settings.cell}: {json.dumps(state['last_run'], sort_keys=True)}",
+            file=sys.stderr,
+        )
 
 
 def _write_report(settings: Any, out: Path, period_end: Any = None, send: bool = True) -> list[Path]:
@@ -132,6 +148,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     [settings] = _cells_settings(argparse.Namespace(**{**vars(args), "cell": [config.home_cell]}), config)
+    if not args.no_leakage_check:
+        _check_leakage(_cells_settings(argparse.Namespace(**{**vars(args), "cell": None}), config))
     out = Path(args.out)
     paths = _write_report(
         settings,
@@ -430,6 +448,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--period-end", help="last day of the week reported (default: today)")
     report.add_argument("--out", default="out", help="also write the files here (default: out/)")
     report.add_argument("--no-email", action="store_true", help="store the report but send no email")
+    report.add_argument(
+        "--no-leakage-check",
+        action="store_true",
+        help="report the stored leakage figures without running each cell's check first",
+    )
     _remote(report)
     report.set_defaults(func=cmd_report)
 

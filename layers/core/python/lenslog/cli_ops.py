@@ -1,6 +1,7 @@
-"""Operations commands of ``lenslog``: ``verify`` (reconcile every cell) and ``redrive`` (replay a
-cell's dead-letter queue). Both work on a deployment (credentials from the environment) and on
-the embedded AWS of ``lenslog local`` (``--endpoint-url``)."""
+"""Operations commands of ``lenslog``: ``verify`` (reconcile every cell), ``redrive`` (replay a
+cell's dead-letter queue) and ``leakage`` (the incremental leakage check, or ``--full``). All work
+on a deployment (credentials from the environment) and on the embedded AWS of ``lenslog local``
+(``--endpoint-url``)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     for cell in _cells(config, args.cell):
         res = cell_resources(config, cell, args.prefix, args.suffix)
         store = S3ObjectStore(client("s3", res.region, args.endpoint_url), res.region)
-        ledger = DynamoLedger(client("dynamodb", res.region, args.endpoint_url), res.table, cell)
+        ledger = DynamoLedger(
+            client("dynamodb", res.region, args.endpoint_url), res.table, cell, config.counters.shards
+        )
         cells[cell] = (res, store, ledger)
     report = verify(cells)
     print(render(report))
@@ -65,6 +68,54 @@ def cmd_redrive(args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_leakage(args: argparse.Namespace) -> int:
+    """One leakage check per cell; prints one JSON line each; exit 1 if any pair crosses splits."""
+    import json
+
+    from lenslog.runtime import leakage_check
+    from lenslog.settings import Settings
+
+    config = load_config(args.config)
+    _local_credentials_if_loopback(args.endpoint_url)
+    ok = True
+    for cell in _cells(config, args.cell):
+        settings = Settings(
+            cell=cell,
+            prefix=args.prefix,
+            suffix=args.suffix,
+            config_path=args.config,
+            endpoint_url=args.endpoint_url,
+        )
+        if args.full:
+            from lenslog.runtime import client
+            from lenslog.services import leakage
+
+            res = settings.resources(config)
+            ledger = _ledger(config, res, client("dynamodb", res.region, args.endpoint_url))
+            result = leakage.check(ledger, config)
+            line = {
+                k: result[k] for k in ("cell", "near_pairs", "crossing_pairs", "cluster_split_mismatches")
+            }
+            ok = ok and bool(result["passed"])
+        else:
+            state = leakage_check(settings)
+            line = {
+                "cell": cell,
+                "last_run": state["last_run"],
+                "totals": state["totals"],
+                "examples": state["examples"],  # the images, named here in their own cell
+            }
+            ok = ok and bool(state["passed"])
+        print(json.dumps(line, sort_keys=True))
+    return 0 if ok else 1
+
+
+def _ledger(config: Any, res: Any, ddb: Any) -> Any:
+    from lenslog.adapters.dynamo import DynamoLedger
+
+    return DynamoLedger(ddb, res.table, res.cell, config.counters.shards)
+
+
 def add_operations(sub: Any) -> None:
     """Register ``verify`` and ``redrive`` on the ``lenslog`` parser's subcommands."""
 
@@ -90,3 +141,14 @@ def add_operations(sub: Any) -> None:
         "(auto: copy with --endpoint-url, else move-task)",
     )
     redrive.set_defaults(func=cmd_redrive)
+
+    leak = sub.add_parser(
+        "leakage",
+        help="check that no near-duplicate pair crosses splits (the links since the last check); "
+        "exit 1 if one does",
+    )
+    common(leak)
+    leak.add_argument(
+        "--full", action="store_true", help="check every dataset image instead (reads the whole cell)"
+    )
+    leak.set_defaults(func=cmd_leakage)

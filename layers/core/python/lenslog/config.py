@@ -205,6 +205,13 @@ class NearDuplicateConfig(_Strict):
     bands: int = Field(8, ge=2, le=16)
     max_distance: int = Field(10, ge=0, le=32)
     burst_seconds: int = Field(10, ge=0)
+    leakage_schedule: str = Field(
+        "rate(15 minutes)", description="EventBridge schedule of each cell's incremental leakage check"
+    )
+    leakage_settle_seconds: int = Field(
+        300, ge=0, description="a run examines links decided at least this long ago (commits in flight)"
+    )
+    leakage_max_links: int = Field(20_000, ge=1, description="links a run examines at most; the next goes on")
 
     @model_validator(mode="after")
     def _lookup_stays_bounded(self) -> NearDuplicateConfig:
@@ -213,6 +220,19 @@ class NearDuplicateConfig(_Strict):
         if self.max_distance // self.bands > 2:
             raise ValueError("max_distance // bands above 2 makes too many index keys; use more bands")
         return self
+
+
+class CounterConfig(_Strict):
+    """The aggregate counters. ``shards``: items per (day, dimension, value); one image's counters
+    all go to the shard its image id hashes to. Size it so that the busiest counter (one every image
+    bumps) stays under DynamoDB's 1,000 WCU/s an item: 2 WCU (a transactional update of an item
+    under 1 KB) x peak images/s / shards. 8 shards: 250 WCU/s an item at 1,000 images/s. Reports
+    read days x values x shards items (in the same one query per day)."""
+
+    shards: int = Field(8, ge=1, le=64)
+
+    def hottest_item_wcu_per_s(self, images_per_s: float) -> float:
+        return 2.0 * images_per_s / self.shards
 
 
 class SplitConfig(_Strict):
@@ -280,6 +300,9 @@ class ScalingConfig(_Strict):
     snapshot_reserved_concurrency: int = Field(
         1, ge=1, description="each cell's snapshot function's: builds go on one invocation at a time"
     )
+    leakage_reserved_concurrency: int = Field(
+        1, ge=1, description="each cell's leakage check's: one run at a time (it keeps one cursor)"
+    )
     account_concurrency: int = Field(
         1000,
         ge=UNRESERVED_MINIMUM + 4,
@@ -332,6 +355,7 @@ class Config(_Strict):
     cameras: dict[str, Camera] = Field(default_factory=dict)
     quality: QualityThresholds = QualityThresholds()
     near_duplicates: NearDuplicateConfig = NearDuplicateConfig()
+    counters: CounterConfig = CounterConfig()
     splits: SplitConfig = SplitConfig()
     report: ReportConfig = ReportConfig()
     residency_rules: tuple[GpsRule, ...] = ()
@@ -373,6 +397,7 @@ class Config(_Strict):
                 scaling.ingest_reserved_concurrency
                 + scaling.api_reserved_concurrency
                 + scaling.snapshot_reserved_concurrency
+                + scaling.leakage_reserved_concurrency
             )
             reserved[cell.account, cell.region] = reserved.get((cell.account, cell.region), 0) + per_cell
         room = scaling.account_concurrency - UNRESERVED_MINIMUM

@@ -64,7 +64,12 @@ def ingest_service(settings: Settings) -> Any:
         config=config,
         resources=res,
         store=store(res.region),
-        ledger=DynamoLedger(client("dynamodb", res.region, settings.endpoint_url), res.table, res.cell),
+        ledger=DynamoLedger(
+            client("dynamodb", res.region, settings.endpoint_url),
+            res.table,
+            res.cell,
+            shards=config.counters.shards,
+        ),
         peers=peers,
     )
 
@@ -176,7 +181,9 @@ def report_service(settings: Settings, send: bool = True) -> Any:
     ledgers = {}
     for cell in config.cells:
         res = resources_of(settings, cell)
-        ledgers[cell] = DynamoLedger(client("dynamodb", res.region, settings.endpoint_url), res.table, cell)
+        ledgers[cell] = DynamoLedger(
+            client("dynamodb", res.region, settings.endpoint_url), res.table, cell, config.counters.shards
+        )
     home = resources_of(settings, config.home_cell)
     store = ReportStore(
         client("s3", home.region, settings.endpoint_url),
@@ -213,3 +220,17 @@ def snapshot_service(settings: Settings, continue_build: Any = None) -> Any:
         config_version=config_version(config.model_dump_json()),
         continue_build=continue_build,
     )
+
+
+def leakage_check(settings: Settings, settle_seconds: int | None = None) -> dict[str, Any]:
+    """One incremental leakage check of the settings' cell, on its own table and index only (the
+    hashes never leave the cell; the report reads the stored figures)."""
+    from lenslog.adapters.dynamo import DynamoLedger
+    from lenslog.adapters.nearindex import NearIndex
+    from lenslog.services import leakage
+
+    config = config_of(settings)
+    res = resources_of(settings)
+    ddb = client("dynamodb", res.region, settings.endpoint_url)
+    ledger = DynamoLedger(ddb, res.table, res.cell, config.counters.shards)
+    return leakage.run(ledger, NearIndex(ddb, res.table), config, settle_seconds=settle_seconds)

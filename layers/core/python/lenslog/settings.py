@@ -30,6 +30,7 @@ class CellResources(BaseModel):
     queue: str
     dlq: str
     snapshot_dlq: str  # the snapshot function's failed hand-ons (deployed cells only)
+    leakage_dlq: str  # the scheduled leakage check's failed runs (deployed cells only)
 
 
 def cell_resources(config: Config, cell: str, prefix: str = "lenslog", suffix: str = "") -> CellResources:
@@ -50,6 +51,7 @@ def cell_resources(config: Config, cell: str, prefix: str = "lenslog", suffix: s
         queue=name("ingest"),
         dlq=name("ingest-dlq"),
         snapshot_dlq=name("snapshot-dlq"),
+        leakage_dlq=name("leakage-dlq"),
     )
 
 

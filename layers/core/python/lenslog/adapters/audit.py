@@ -20,7 +20,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from lenslog.adapters import schema as s
-from lenslog.adapters.dynamo import aggregate_pk, days_pk, image_pk
+from lenslog.adapters.dynamo import aggregate_pk, counter_row, days_pk, image_pk, sum_counters
 
 MAX_ROUNDS = 10
 FILTERED_READ = 200  # items read per round when a filter may drop some
@@ -257,7 +257,8 @@ class TableReader:
         return set((resp.get("Item") or {}).get("days", {}).get("SS", []))
 
     def aggregates(self, days: Sequence[str], dimensions: Sequence[str] = ()) -> list[dict[str, Any]]:
-        """Counters of the given days (one query per day and dimension; all dimensions when empty).
+        """Counters of the given days, shards summed (one query per day and dimension; all
+        dimensions when empty).
         A window of more than a couple of queries first reads which days have counters (one
         GetItem) and skips the others: a quiet camera's 28 days, or a window before the cell's
         first image, cost a request, not 84."""
@@ -275,13 +276,5 @@ class TableReader:
                     kwargs_q = IndexQuery(
                         index=None, partitions=q.partitions, sk_from=prefix, sk_to=prefix + "\uffff"
                     )
-                for item in self.all_items(kwargs_q):
-                    out.append(
-                        {
-                            "day": item["day"]["S"],
-                            "dimension": item["dimension"]["S"],
-                            "value": item["value"]["S"],
-                            "count": int(item["count"]["N"]),
-                        }
-                    )
-        return out
+                out.extend(counter_row(item) for item in self.all_items(kwargs_q))
+        return sum_counters(out)  # one row per (day, dimension, value): the shards summed

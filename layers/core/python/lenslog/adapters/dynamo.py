@@ -1,9 +1,18 @@
 """A cell's ledger in its DynamoDB table: image records, the decision log, pending items and the
 aggregate counters, written together in one transaction so that a replayed event can neither
-create a second record nor count twice. See ``lenslog.adapters.schema`` for the layout."""
+create a second record nor count twice. See ``lenslog.adapters.schema`` for the layout.
+
+Counters are sharded: every (day, dimension, value) is ``shards`` items in the day's partition,
+and one decision's increments all go to the shard its image id (or, without one, its object key)
+hashes to. The shard is a function of the decision alone, so a replay hits the items the first
+delivery hit (and is refused by the same transaction's conditional write), an erasure takes an
+image out of the shard that counted it, and every dimension, whoever adds it, is sharded alike.
+Readers sum the shards (``aggregates``); a report still costs one query per day.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import time
@@ -47,6 +56,55 @@ def consent_pk(consent_id: str) -> str:
 
 def aggregate_pk(cell: str, day: str) -> str:
     return f"AGG#{cell}#{day}"
+
+
+# Counter shards: at 1,000 images/s a counter every image bumps (``images#all``) takes 1,000
+# transactional updates a second, 2 WCU each; split over 8 items that is 250 WCU/s an item, a
+# quarter of what DynamoDB allows one item. ``counters.shards`` in the config (the default here).
+COUNTER_SHARDS = 8
+# Between the value and the shard number: a character no counted value holds (metadata text
+# refuses control characters), so that no (value, shard) pair can name another's item.
+SHARD_SEPARATOR = "\x1f"
+
+
+def counter_shard(shard_key: str, shards: int) -> int:
+    """The shard of every counter a decision with this key bumps (deterministic)."""
+    if shards <= 1:
+        return 0
+    return int.from_bytes(hashlib.sha256(shard_key.encode()).digest()[:4], "big") % shards
+
+
+def counter_sk(dimension: str, value: str, shard: int) -> str:
+    """``<dimension>#<value>`` for shard 0 (the layout of unsharded counters, so they keep being
+    read), ``<dimension>#<value>\x1f<shard>`` for the others: a ``<dimension>#`` prefix query
+    still finds every shard of a dimension."""
+    base = f"{dimension}#{value}"
+    return base if shard == 0 else f"{base}{SHARD_SEPARATOR}{shard}"
+
+
+def shard_key_of(decision: Decision) -> str:
+    """What a decision's counters are sharded by: the image id (every decision on the same bytes,
+    their erasure included, hits the same shard), else the object."""
+    return decision.image_id or f"{decision.bucket}/{decision.key}"
+
+
+def sum_counters(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Counter rows (``day``, ``dimension``, ``value``, ``count``; one per shard) summed into one
+    row per (day, dimension, value), in the order first seen."""
+    total: dict[tuple[str, str, str], int] = {}
+    for r in rows:
+        key = (r["day"], r["dimension"], r["value"])
+        total[key] = total.get(key, 0) + int(r["count"])
+    return [{"day": d, "dimension": dim, "value": v, "count": c} for (d, dim, v), c in total.items()]
+
+
+def counter_row(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "day": item["day"]["S"],
+        "dimension": item["dimension"]["S"],
+        "value": item["value"]["S"],
+        "count": int(item["count"]["N"]),
+    }
 
 
 def version_of(decision: Decision) -> str:
@@ -152,10 +210,11 @@ TRANSACTION_ATTEMPTS = 5
 
 
 class DynamoLedger:
-    def __init__(self, client: Any, table: str, cell: str):
+    def __init__(self, client: Any, table: str, cell: str, shards: int = COUNTER_SHARDS):
         self.client = client
         self.table = table
         self.cell = cell
+        self.shards = max(1, shards)
         self._known_days: set[str] = set()
 
     # reads ---------------------------------------------------------------------------------------
@@ -350,7 +409,8 @@ class DynamoLedger:
             )
         index_start = len(actions)
         actions.extend(dict(a) for a in index_actions)  # near-duplicate index entries
-        actions.extend({"Update": u} for u in self._counter_updates(increments))
+        shard = counter_shard(shard_key_of(decision), self.shards)
+        actions.extend({"Update": u} for u in self._counter_updates(increments, shard))
         self.note_days({inc.day.isoformat() for inc in increments})
         for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
             try:
@@ -371,11 +431,11 @@ class DynamoLedger:
                     raise IndexChanged(decision.image_id or "") from exc
                 raise
 
-    def _counter_updates(self, increments: Sequence[Increment]) -> list[dict[str, Any]]:
+    def _counter_updates(self, increments: Sequence[Increment], shard: int) -> list[dict[str, Any]]:
         return [
             {
                 "TableName": self.table,
-                "Key": {s.PK: _str(aggregate_pk(self.cell, day)), s.SK: _str(f"{dim}#{value}")},
+                "Key": {s.PK: _str(aggregate_pk(self.cell, day)), s.SK: _str(counter_sk(dim, value, shard))},
                 "UpdateExpression": "ADD #c :d SET kind = :k, dimension = :dim, #v = :v, #day = :day",
                 "ExpressionAttributeNames": {"#c": "count", "#v": "value", "#day": "day"},
                 "ExpressionAttributeValues": {
@@ -426,23 +486,38 @@ class DynamoLedger:
                     return out
         return out
 
-    def bump(self, increments: Sequence[Increment]) -> int:
-        """Counters outside any transaction (anonymous operational counts, erasure's decrements).
-        A counter a decrement brings to zero is deleted, so that no item is left naming a value
-        that no longer counts anything (the delete is conditional: an increment in between wins).
-        Returns how many counters were deleted."""
+    def bump(self, increments: Sequence[Increment], shard_key: str | None = None) -> int:
+        """Counters outside any transaction (anonymous operational counts, erasure's decrements),
+        in the shard of ``shard_key`` (an erasure passes the decision's ``shard_key_of``, so it
+        lowers the items that counted it; None: any shard). A counter shard a decrement brings to
+        zero is deleted, so that no item is left naming a value that no longer counts anything
+        (the delete is conditional: an increment in between wins). A shard below zero (a decrement
+        in another shard than its increment: the shard count changed since) is kept, so the sum
+        stays right; ``sweep_counters`` removes values whose shards sum to zero.
+        Returns how many counter items were deleted."""
+        shard = (
+            counter_shard(shard_key, self.shards) if shard_key is not None else random.randrange(self.shards)
+        )
         deleted = 0
-        for update in self._counter_updates(increments):
+        for update in self._counter_updates(increments, shard):
             resp = self.client.update_item(**update, ReturnValues="UPDATED_NEW")
-            if int(resp.get("Attributes", {}).get("count", {}).get("N", "1")) <= 0:
-                deleted += self.delete_counter(update["Key"])
+            if int(resp.get("Attributes", {}).get("count", {}).get("N", "1")) == 0:
+                deleted += self.delete_counter(update["Key"], only_if_count=0)
         return deleted
 
-    def delete_counter(self, key: Mapping[str, Any], only_if_zero: bool = True) -> bool:
+    def delete_counter(
+        self, key: Mapping[str, Any], only_if_zero: bool = True, only_if_count: int | None = None
+    ) -> bool:
         """Delete one counter item (by its own key, whatever shard it is); ``only_if_zero``: only
-        if its count is still zero or less."""
+        if its count is still zero or less; ``only_if_count``: only if it still holds that count."""
         kwargs: dict[str, Any] = {"TableName": self.table, "Key": dict(key)}
-        if only_if_zero:
+        if only_if_count is not None:
+            kwargs.update(
+                ConditionExpression="#c = :seen",
+                ExpressionAttributeNames={"#c": "count"},
+                ExpressionAttributeValues={":seen": {"N": str(only_if_count)}},
+            )
+        elif only_if_zero:
             kwargs.update(
                 ConditionExpression="#c <= :zero",
                 ExpressionAttributeNames={"#c": "count"},
@@ -468,28 +543,34 @@ class DynamoLedger:
             )
 
     def sweep_counters(self, days: Sequence[str], names: Callable[[str, str], bool]) -> int:
-        """Delete the counter items of these days that count nothing (zero or less) or whose
-        (dimension, value) ``names`` says names an erased subject, selected by their
-        ``dimension`` and ``value`` attributes, not by one key. Returns how many went."""
+        """Delete the counter items of these days whose (dimension, value) ``names`` says names an
+        erased subject, or whose shards together count nothing (zero or less), selected by their
+        ``dimension`` and ``value`` attributes, not by one key, so every shard goes. A shard is
+        deleted for counting nothing only if it still holds the count read (an increment in
+        between wins). Returns how many items went."""
         removed = 0
-        for item in list(self.counter_items(days)):
-            key = {s.PK: item[s.PK], s.SK: item[s.SK]}
-            if names(item["dimension"]["S"], item["value"]["S"]):
-                removed += self.delete_counter(key, only_if_zero=False)
-            elif int(item["count"]["N"]) <= 0:
-                removed += self.delete_counter(key)
+        groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+        for item in self.counter_items(days):
+            groups[(item["day"]["S"], item["dimension"]["S"], item["value"]["S"])].append(item)
+        for (_day, dimension, value), items in groups.items():
+            erased = names(dimension, value)
+            if not erased and sum(int(i["count"]["N"]) for i in items) > 0:
+                continue
+            for item in items:
+                key = {s.PK: item[s.PK], s.SK: item[s.SK]}
+                if erased:
+                    removed += self.delete_counter(key, only_if_zero=False)
+                else:
+                    removed += self.delete_counter(key, only_if_count=int(item["count"]["N"]))
         return removed
 
     # aggregates ----------------------------------------------------------------------------------
-    def aggregates(self, days: Sequence[str]) -> list[dict[str, Any]]:
-        """Every counter of the given days: one query per day, whatever the number of images."""
-        return [
-            {
-                "day": item["day"]["S"],
-                "dimension": item["dimension"]["S"],
-                "value": item["value"]["S"],
-                "count": int(item["count"]["N"]),
-            }
+    def aggregates(self, days: Sequence[str], summed: bool = True) -> list[dict[str, Any]]:
+        """Every counter of the given days, its shards summed: one query per day, whatever the
+        number of images (the items read are days x values x shards). ``summed=False``: one row
+        per counter item read (the report sums them itself and counts the items it read)."""
+        rows = [
+            counter_row(item)
             for day in days
             for item in self._pages(
                 "query",
@@ -497,6 +578,7 @@ class DynamoLedger:
                 ExpressionAttributeValues={":pk": _str(aggregate_pk(self.cell, day))},
             )
         ]
+        return sum_counters(rows) if summed else rows
 
     # erasure ---------------------------------------------------------------------------------------
     def _pages(self, operation: str, **kwargs: Any) -> Iterator[dict[str, Any]]:

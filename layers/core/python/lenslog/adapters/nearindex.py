@@ -41,6 +41,10 @@ class Lookup:
     entries: list[Entry] = field(default_factory=list)
     counters: dict[tuple[int, int], int] = field(default_factory=dict)
 
+    def full_keys(self) -> list[tuple[int, int]]:
+        """The band items read that hold ``MAX_ENTRIES`` and take no new entry: a degraded index."""
+        return sorted(k for k, n in self.counters.items() if n >= MAX_ENTRIES)
+
 
 class NearIndex:
     def __init__(self, client: Any, table: str):

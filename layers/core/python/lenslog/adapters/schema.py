@@ -9,7 +9,11 @@ Items (PK / SK):
   version (the audit log). GSI2 = decisions by decision day; GSI3 = decisions by image id.
 - ``PENDING#<bucket>/<key>`` / ``PENDING``: an object quarantined for incomplete metadata, waiting
   for its sidecar.
-- ``AGG#<cell>#<day>`` / ``<dimension>#<value>``: aggregate counters (see ``lenslog.domain.aggregates``).
+- ``AGG#<cell>#<day>`` / ``<dimension>#<value>[\x1f<shard>]``: aggregate counters (see
+  ``lenslog.domain.aggregates``), ``counters.shards`` items per value (shard 0 has no suffix); one
+  image's counters all go to the shard of its image id, readers sum the shards.
+- ``LEAKAGE#state`` / ``LEAKAGE``: the incremental leakage check's cursor and totals
+  (``lenslog.services.leakage``).
 - ``NEAR#<band>#<value>`` / ``<image_id>``: the near-duplicate index (multi-index hashing).
 - ``REPORT#<report_id>`` / ``REPORT``: one audit report (its period and the names of its files in the
   reports bucket under ``reports/<report_id>/``); ``REPORTS`` / ``<period_end>#<report_id>``: the

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from lenslog.audit import stats
+from lenslog.audit.leakage import check_item as leakage_check_item
 from lenslog.audit.models import (
     CameraBrightness,
     CameraCoverage,
@@ -35,6 +36,7 @@ from lenslog.audit.models import (
     Drift,
     DriftDimension,
     Gap,
+    Leakage,
     Matrix,
     MetricChange,
     Period,
@@ -954,6 +956,7 @@ def build_report(
     period_end: date,
     report_id: str | None = None,
     generated_at: datetime | None = None,
+    leakage: Leakage | None = None,
 ) -> Report:
     """The audit report of the week ending on ``period_end``, from aggregate counts only.
 
@@ -1007,6 +1010,8 @@ def build_report(
         _check_blend(images, blend, target),
         _check_splits(images, counts.sum(Dimension.split_), config.splits.group_by),
     ]
+    if leakage is not None:  # the cells' stored leakage checks (lenslog.audit.leakage)
+        checklist.append(leakage_check_item(leakage))
     coverage = _coverage(counts, period, images)
     drift = _drift(counts, period, config, cells)
     audit = _recent_audit(recent)
@@ -1044,4 +1049,5 @@ def build_report(
         recommendations=recommendations,
         notes=list(NOTES),
         items_read=counts.items_read,
+        leakage=leakage,
     )

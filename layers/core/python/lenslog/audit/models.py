@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 
 class Verdict(StrEnum):
@@ -202,6 +202,31 @@ class Recommendation(_Model):
     text: str
 
 
+class LeakageExample(_Model):
+    """Which cell and splits; no image id leaves its cell (``lenslog leakage --cell C`` names them)."""
+
+    cell: str
+    kind: Literal["crossing_pair", "cluster_split_mismatch"]
+    splits: list[str | None]
+
+
+class Leakage(_Model):
+    """The incremental leakage check of every reported cell (``lenslog.services.leakage.run``):
+    its totals since each cell's first check, and its last run. Since 1.2."""
+
+    checked_at: datetime | None = Field(None, description="the oldest last run among the cells")
+    checked_cells: list[str]
+    unchecked_cells: list[str] = Field(description="cells whose check never ran")
+    runs: int
+    links_examined: int = Field(description="near-duplicate links examined since the first check")
+    near_pairs: int = Field(description="near pairs examined around those links (match rule)")
+    crossing_pairs: int = Field(description="near pairs whose images sit in different splits (must be 0)")
+    cluster_split_mismatches: int = Field(description="links whose split is not their root's (must be 0)")
+    last_run: dict[str, int] = Field(default_factory=dict, description="the same figures, last runs only")
+    examples: list[LeakageExample] = Field(default_factory=list)
+    passed: bool
+
+
 class Report(_Model):
     schema_version: str = SCHEMA_VERSION
     report_id: str
@@ -222,6 +247,7 @@ class Report(_Model):
     recommendations: list[Recommendation]
     notes: list[str] = Field(default_factory=list, description="how the numbers were computed")
     items_read: int = Field(description="aggregate items read to build the report")
+    leakage: Leakage | None = Field(None, description="the leakage check's figures; since 1.2")
 
     @property
     def failing_checks(self) -> list[CheckItem]:

@@ -20,6 +20,7 @@ from html import escape
 from typing import cast
 
 from lenslog.audit.charts import Chart, report_charts
+from lenslog.audit.leakage import section_html as leakage_section
 from lenslog.audit.models import CheckStatus, Report, Verdict
 
 # ----------------------------------------------------------------------------------------------- json
@@ -490,6 +491,7 @@ def render_html(report: Report, charts: Sequence[Chart] | None = None) -> str:
         + _coverage(report)
         + _drift(report)
         + _recent(report)
+        + leakage_section(report.leakage)
         + _footer(report)
     )
     return _document(report.subject, body)

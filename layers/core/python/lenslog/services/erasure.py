@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from lenslog.adapters.dynamo import DynamoLedger, image_pk, origin_pk, pending_pk
+from lenslog.adapters.dynamo import DynamoLedger, image_pk, origin_pk, pending_pk, shard_key_of
 from lenslog.adapters.nearindex import NearIndex
 from lenslog.adapters.reports import ReportStore
 from lenslog.audit.redact import names_any, redact_report
@@ -45,6 +45,7 @@ from lenslog.config import Config
 from lenslog.domain.aggregates import CAMERA_DIMENSIONS, Increment, dataset_increments, intake_increments
 from lenslog.domain.models import Decision
 from lenslog.ports import ObjectStore
+from lenslog.services import leakage
 from lenslog.services.snapshots import SnapshotService
 from lenslog.settings import CellResources
 
@@ -141,15 +142,16 @@ class ErasureService:
         cameras: set[str] = {request.value} if request.subject == "camera" else set()
         days: set[str] = set()
 
-        def lower(increments: list[Increment]) -> None:
+        def lower(increments: list[Increment], counted: Decision) -> None:
+            # in the counter shard that counted it (the same key the commit sharded by)
             days.update(i.day.isoformat() for i in increments)
-            result.aggregates += self.ledger.bump(increments)
+            result.aggregates += self.ledger.bump(increments, shard_key=shard_key_of(counted))
 
         for (pk, sk), decision in sorted(decisions.items()):
             if self.ledger.delete_item(pk, sk):
                 result.decisions += 1
                 if not self._superseded(pk, sk, decisions):
-                    lower(intake_increments(decision, sign=-1))
+                    lower(intake_increments(decision, sign=-1), decision)
             if decision.metadata.camera_id:
                 cameras.add(decision.metadata.camera_id)
             self.ledger.delete_item(pending_pk(decision.bucket, decision.key), "PENDING")
@@ -166,7 +168,7 @@ class ErasureService:
             members = [m for m in self.ledger.items_with("cluster_id", image_id) if m["kind"]["S"] == "image"]
             self.ledger.delete_item(image_pk(image_id), "IMAGE")
             result.images += 1
-            lower(dataset_increments(decision, sign=-1))
+            lower(dataset_increments(decision, sign=-1), decision)
             if decision.metadata.camera_id:
                 cameras.add(decision.metadata.camera_id)
             if self.near is not None and decision.hashes and decision.hashes.phash:
@@ -175,6 +177,7 @@ class ErasureService:
                 erased_objects.add((decision.stored.bucket, decision.stored.key))
             result.reclustered += self._reroot(image_id, members, images)
 
+        leakage.forget(self.ledger, images)  # the leakage check's examples naming them
         for bucket, key in sorted(erased_objects):
             for suffix in DOCUMENT_SUFFIXES:
                 result.object_versions += self.store.delete_all_versions(bucket, key + suffix)

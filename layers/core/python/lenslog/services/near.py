@@ -19,6 +19,10 @@ from lenslog.domain.models import Decision, Reason, Status
 
 NOT_MATCHED_LOW_INFORMATION = "not_matched:low_information"
 INDEXED = "indexed"
+# A band item the lookup read is full (``MAX_ENTRIES``): the image is matched and indexed through
+# the other bands only, and recall may be lower. Never silent: the decision says so, the ingest
+# function counts it (metric ``near_index_degraded``) and the cell's alarm fires on it.
+DEGRADED_BAND_FULL = "degraded:band_full"
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,7 @@ def apply_near_duplicates(
             ]
             return None
         decision.status = Status.near_duplicate
-    decision.hashes.near_index = INDEXED
+    decision.hashes.near_index = DEGRADED_BAND_FULL if seen.full_keys() else INDEXED
     entry = neardup.Entry(
         image_id=decision.image_id,
         phash=query.variants[0],

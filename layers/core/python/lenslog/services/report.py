@@ -21,10 +21,12 @@ from typing import Any
 
 from lenslog.adapters.dynamo import DynamoLedger
 from lenslog.audit import build_report, render_csv, render_eml, render_html, render_json
+from lenslog.audit.leakage import summarise as summarise_leakage
 from lenslog.audit.models import Report
 from lenslog.config import Config
 from lenslog.domain.aggregates import AggregateCount
 from lenslog.domain.models import Decision, ImageMetadata
+from lenslog.services import leakage
 
 log = logging.getLogger(__name__)
 RECENT_SAMPLE = 200
@@ -91,7 +93,7 @@ class ReportService:
         for cell in chosen:
             ledger = self.ledgers[cell]
             days = [d for d in ledger.aggregate_days() if d <= period_end.isoformat()]
-            rows = ledger.aggregates(days)
+            rows = ledger.aggregates(days, summed=False)  # one row a shard: the engine sums them
             items += len(rows)
             counts[cell] = [
                 AggregateCount(
@@ -108,7 +110,16 @@ class ReportService:
             for cell in chosen
             for d in self.ledgers[cell].recent_decisions(RECENT_SAMPLE, until=period_end)
         ]
-        report = build_report(counts, recent, self.config, period_end=period_end, generated_at=self.clock())
+        # The leakage check runs in each cell (its own schedule); only its stored figures cross.
+        states = {cell: leakage.state(self.ledgers[cell]) for cell in chosen}
+        report = build_report(
+            counts,
+            recent,
+            self.config,
+            period_end=period_end,
+            generated_at=self.clock(),
+            leakage=summarise_leakage(states),
+        )
         files = {
             "report.json": render_json(report),
             "report.html": render_html(report).encode(),
