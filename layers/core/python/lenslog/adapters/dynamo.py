@@ -284,7 +284,9 @@ class DynamoLedger:
         resolve_pending: tuple[str, str] | None = None,
         retention_days: int | None = None,
         index_actions: Sequence[Mapping[str, Any]] = (),
+        extra_actions: Sequence[Mapping[str, Any]] = (),
     ) -> None:
+        """``extra_actions``: unconditional puts that belong to the decision (label pairing)."""
         actions: list[dict[str, Any]] = [
             {
                 "Put": {
@@ -350,6 +352,7 @@ class DynamoLedger:
             )
         index_start = len(actions)
         actions.extend(dict(a) for a in index_actions)  # near-duplicate index entries
+        actions.extend(dict(a) for a in extra_actions)
         actions.extend({"Update": u} for u in self._counter_updates(increments))
         self.note_days({inc.day.isoformat() for inc in increments})
         for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
@@ -388,6 +391,23 @@ class DynamoLedger:
             }
             for (day, dim, value), delta in _merge(increments).items()
         ]
+
+    def transact_with_counters(
+        self, actions: Sequence[Mapping[str, Any]], increments: Sequence[Increment]
+    ) -> None:
+        """``actions`` and the counters' increments in one transaction (a late label file's change
+        to an image record); a failed condition raises ``ClientError`` for the caller to re-read."""
+        items = [dict(a) for a in actions] + [{"Update": u} for u in self._counter_updates(increments)]
+        self.note_days({inc.day.isoformat() for inc in increments})
+        for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
+            try:
+                self.client.transact_write_items(TransactItems=items)
+                return
+            except ClientError as exc:
+                if "TransactionConflict" in _cancellation_codes(exc) and attempt < TRANSACTION_ATTEMPTS:
+                    time.sleep(random.uniform(0, 0.05 * 2**attempt))
+                    continue
+                raise
 
     def note_days(self, days: set[str]) -> None:
         """Add days to the cell's set of days with counters (an idempotent set ADD, written once
