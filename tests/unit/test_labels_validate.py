@@ -130,9 +130,17 @@ def test_a_carrier_declaring_the_stored_frame_of_a_rotated_image_is_turned_uprig
 
 @pytest.mark.parametrize(
     ("orientation", "expected"),
-    [(1, (0.1, 0.2, 0.3, 0.4)), (2, (0.7, 0.2, 0.9, 0.4)), (3, (0.7, 0.6, 0.9, 0.8)), (4, (0.1, 0.6, 0.3, 0.8)),
-     (5, (0.2, 0.1, 0.4, 0.3)), (6, (0.6, 0.1, 0.8, 0.3)), (7, (0.6, 0.7, 0.8, 0.9)), (8, (0.2, 0.7, 0.4, 0.9))],
-)  # fmt: skip
+    [
+        (1, (0.1, 0.2, 0.3, 0.4)),
+        (2, (0.7, 0.2, 0.9, 0.4)),
+        (3, (0.7, 0.6, 0.9, 0.8)),
+        (4, (0.1, 0.6, 0.3, 0.8)),
+        (5, (0.2, 0.1, 0.4, 0.3)),
+        (6, (0.6, 0.1, 0.8, 0.3)),
+        (7, (0.6, 0.7, 0.8, 0.9)),
+        (8, (0.2, 0.7, 0.4, 0.9)),
+    ],
+)
 def test_every_exif_orientation_maps_a_box_as_pillows_exif_transpose(orientation, expected):
     from PIL import Image, ImageOps
 

@@ -248,11 +248,11 @@ def cmd_local(args: argparse.Namespace) -> int:
 
 # ingest ----------------------------------------------------------------------------------------------
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from lenslog.domain.labels.keys import is_companion
     from lenslog.local.aws import use_local_credentials
     from lenslog.local.ingest_view import IngestView
     from lenslog.local.uploader import DecisionWatcher, collect, files_to_upload, outcome, upload_all
     from lenslog.runtime import client
-    from lenslog.domain.labels.keys import is_companion
     from lenslog.settings import cell_resources
 
     config = load_config(args.config)

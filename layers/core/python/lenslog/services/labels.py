@@ -29,7 +29,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from lenslog.adapters.dynamo import DynamoLedger, decision_pk, decision_sk, image_pk, version_of
-from lenslog.adapters.labels import LabelStore, needmap_action, stem_action
+from lenslog.adapters.labels import LabelStore, stem_action
 from lenslog.config import Config
 from lenslog.domain.aggregates import dataset_increments
 from lenslog.domain.labels import classmap, coco, keys, sidecar, validate, voc, yolo

@@ -123,12 +123,12 @@ def split(doc: dict[str, Any], source: str, version: str = "") -> tuple[dict[str
         extra: dict[str, Any] = {}
         if ann.get("iscrowd") in (0, 1):
             extra["iscrowd"] = int(ann["iscrowd"])
-        x, y, w, h = (float(v) for v in bbox)
+        bx, by, bw, bh = (float(v) for v in bbox)
         target.boxes.append(
             CarriedBox(
                 class_ref=str(cat),
                 by_id=True,
-                coords=(x, y, w, h),
+                coords=(bx, by, bw, bh),
                 convention="xywh_px",
                 where=where,
                 extra=extra,
