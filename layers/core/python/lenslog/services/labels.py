@@ -29,7 +29,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from lenslog.adapters.dynamo import DynamoLedger, decision_pk, decision_sk, image_pk, version_of
-from lenslog.adapters.labels import LabelStore, stem_action
+from lenslog.adapters.labels import LabelStore, needmap_action, stem_action
 from lenslog.config import Config
 from lenslog.domain.aggregates import dataset_increments
 from lenslog.domain.labels import classmap, coco, keys, sidecar, validate, voc, yolo
@@ -136,13 +136,14 @@ class LabelService:
         )
 
     def stem_actions(self, decision: Decision) -> list[dict[str, Any]]:
+        """The items a dataset image writes in its own transaction: its stem (for label files
+        arriving later) and, when its YOLO ids found no class map, where one may still arrive."""
         if decision.status not in DATASET_STATUSES or not decision.image_id:
             return []
-        return [
-            stem_action(
-                self.ledger.table, decision.bucket, keys.stem(decision.key), decision.image_id, decision.key
-            )
-        ]
+        table, bucket, image_id = self.ledger.table, decision.bucket, decision.image_id
+        out = [stem_action(table, bucket, keys.stem(decision.key), image_id, decision.key)]
+        out += [needmap_action(table, bucket, f, image_id) for f in _waiting_folders(decision.labels)]
+        return out
 
     def after_commit(self, decision: Decision, ctx: LabelContext) -> Decision:
         """A label file (or class map) that was written while the image was decided: attach now."""
@@ -188,8 +189,14 @@ class LabelService:
             self._record(ref, version, str(kind), stored, 0, [])
             for folder in keys.class_map_scopes(ref.key):
                 for image_id in self.labels.waiting_for_map(ref.bucket, folder):
-                    self.attach(image_id)
-                    self.labels.done_waiting(ref.bucket, folder, image_id)
+                    updated = self.attach(image_id)
+                    # every folder the image waited in (its YOLO file's folder and ancestors)
+                    source = updated.labels.sources[0] if updated and updated.labels.sources else ""
+                    label_key = source.rpartition("@")[0] or source
+                    waited = keys.class_map_lookup_folders(label_key) if label_key else [folder]
+                    if not _waiting_folders(updated.labels if updated else Labels()):
+                        for f in {folder, *waited}:
+                            self.labels.done_waiting(ref.bucket, f, image_id)
             self._delete_landing(ref.bucket, ref.key, head.version_id)
             return
         if kind is KeyKind.coco:
