@@ -126,3 +126,20 @@ def test_a_coco_dataset_of_real_photos(eu):
     files = eu.items("LABELFILE#")  # the COCO file's record: 3 images covered, its file-level warning
     assert len(files) == 1 and '"images": 3' in files[0]["doc"]["S"]
     assert "image_id 999 is not in images" in files[0]["doc"]["S"]
+
+
+def test_verify_accounts_for_every_label_file_and_reports_the_orphan_label(eu, stack):
+    from tests.reliability.support import reconcile
+
+    ingest(eu, DATASETS / "coco")
+    eu.put("bad/annotations.json", b'{"images": [')  # unreadable: kept in quarantine with its reason
+    eu.put("stray/labels/nobody.txt", b"0 0.5 0.5 0.1 0.1\n")  # no image will ever come
+    eu.drain()
+    report = reconcile(stack)
+    assert report.orphans == []
+    assert report.orphan_labels == [
+        f"s3://{eu.res.landing_bucket}/annotations/instances_default.json: missing.jpg",
+        f"s3://{eu.res.landing_bucket}/stray/labels/nobody.txt",
+    ]
+    assert report.accounted["eu"]["curated label files with record"] == 2
+    assert report.accounted["eu"]["quarantine with reason and decision"] == 1
