@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from lenslog.audit import stats
+from lenslog.audit.labels import has_labels, label_audit
 from lenslog.audit.models import (
     CameraBrightness,
     CameraCoverage,
@@ -1007,10 +1008,15 @@ def build_report(
         _check_blend(images, blend, target),
         _check_splits(images, counts.sum(Dimension.split_), config.splits.group_by),
     ]
+    labels = label_audit(counts.sum, period, images)  # audit/labels.py: classes, splits, boxes
+    if has_labels(labels):
+        checklist += labels.checks
     coverage = _coverage(counts, period, images)
     drift = _drift(counts, period, config, cells)
     audit = _recent_audit(recent)
     recommendations = _recommendations(checklist, blend, target, coverage, drift, audit, totals, period)
+    if has_labels(labels):
+        recommendations += labels.recommendations
     verdict = _verdict(checklist, drift, totals)
 
     failing = sum(1 for c in checklist if c.status == CheckStatus.failed)
@@ -1044,4 +1050,5 @@ def build_report(
         recommendations=recommendations,
         notes=list(NOTES),
         items_read=counts.items_read,
+        labels=labels,
     )
