@@ -47,6 +47,7 @@ class Dimension(StrEnum):
     objects_per_image = "objects_per_image"  # value a bucket of OBJECT_BUCKETS (labelled and null images)
     box_size = "box_size"  # small, medium, large (COCO: pixel area < 32², < 96²)
     box_centre = "box_centre"  # value "<column>|<row>" on an 8 x 8 grid of the upright frame
+    label_overflow = "label_overflow"  # value a label dimension: counts beyond an image's budget
     # intake (decision day)
     decision = "decision"
     reason = "reason"
@@ -61,6 +62,11 @@ BRIGHTNESS_BUCKETS = (32, 64, 96, 128, 160, 192, 224)
 OBJECT_BUCKETS = ((0, "0"), (1, "1"), (2, "2"), (5, "3-5"), (10, "6-10"), (20, "11-20"), (50, "21-50"))
 CENTRE_GRID = 8
 COCO_SMALL, COCO_MEDIUM = 32 * 32, 96 * 96
+# Label counters one image may add to its decision's transaction (with the ~40 other items of a
+# decision: record, decision, near-duplicate bands, metadata counters), under DynamoDB's 100.
+LABEL_COUNTER_BUDGET = 40
+# The dimensions that can overflow (status, objects per image and sizes always fit: 5 counters).
+OVERFLOWING = ("class_instances", "split_class", "split_class_instances", "box_centre")
 
 
 class AggregateCount(BaseModel):
@@ -109,7 +115,24 @@ def centre_cell(box: list[float]) -> str:
 
 
 def label_increments(decision: Decision) -> list[tuple[str, str, int]]:
-    """(dimension, value, count) of one dataset image's labels."""
+    """(dimension, value, count) of one dataset image's labels, at most ``LABEL_COUNTER_BUDGET``
+    counters (they are written in the decision's one transaction, which DynamoDB caps at 100
+    items): past the budget, box centres and then per-class counts of the image are summed under
+    ``label_overflow`` (value: the dimension), so totals stay exact and the overflow is visible."""
+    counted = _label_counts(decision)
+    if len(counted) <= LABEL_COUNTER_BUDGET:
+        return counted
+    room = LABEL_COUNTER_BUDGET - len(OVERFLOWING)
+    kept, overflow = counted[:room], counted[room:]
+    folded: dict[str, int] = {}
+    for dim, _value, n in overflow:
+        folded[dim] = folded.get(dim, 0) + n
+    return kept + [(Dimension.label_overflow, dim, n) for dim, n in sorted(folded.items())]
+
+
+def _label_counts(decision: Decision) -> list[tuple[str, str, int]]:
+    """Every label counter of one image, most important first (status, objects per image, sizes,
+    classes, then box centres)."""
     labels = decision.labels
     out: list[tuple[str, str, int]] = [(Dimension.label_status, str(labels.status), 1)]
     if labels.status not in ("labelled", "null"):
@@ -128,13 +151,18 @@ def label_increments(decision: Decision) -> list[tuple[str, str, int]]:
     w, h = decision.image.width, decision.image.height
     if w and h and decision.metadata.orientation in (5, 6, 7, 8):
         w, h = h, w
-    cells: dict[tuple[str, str], int] = {}
+    sizes: dict[str, int] = {}
+    centres: dict[str, int] = {}
     for obj in labels.objects:
-        for key in ((Dimension.box_centre, centre_cell(obj.box)),) + (
-            ((Dimension.box_size, box_size(obj.box, w, h)),) if w and h else ()
-        ):
-            cells[key] = cells.get(key, 0) + 1
-    out += [(d, v, n) for (d, v), n in sorted(cells.items())]
+        if w and h:
+            size = box_size(obj.box, w, h)
+            sizes[size] = sizes.get(size, 0) + 1
+        cell = centre_cell(obj.box)
+        centres[cell] = centres.get(cell, 0) + 1
+    classes, out = out[2:], out[:2]
+    out += [(Dimension.box_size, v, n) for v, n in sorted(sizes.items())]
+    out += classes
+    out += [(Dimension.box_centre, v, n) for v, n in sorted(centres.items(), key=lambda kv: -kv[1])]
     return out
 
 
