@@ -252,3 +252,22 @@ def test_sidecar_labels_are_native_and_take_precedence(eu):
     d = eu.decision("s/images/i.jpg", put)
     assert d["labels"]["format"] == "sidecar" and d["labels"]["objects"][0]["class"] == "forklift"
     assert d["labels"]["warnings"] == ["superseded: yolo s/labels/i.txt"]
+
+
+def test_erasing_a_labelled_image_leaves_nothing_naming_it_and_withdraws_its_label_counts(eu, stack):
+    from lenslog.services.erasure import ErasureRequest
+    from lenslog.runtime import erasure_service
+
+    eu.put("ds/data.yaml", DATA_YAML)
+    eu.put("ds/labels/e.txt", b"0 0.5 0.5 0.2 0.2\n")
+    eu.drain()
+    put = eu.put("ds/images/e.jpg", jpeg(30, (800, 600)), META)
+    eu.drain()
+    image_id = eu.decision("ds/images/e.jpg", put)["image_id"]
+    assert label_counters(eu)[("class_instances", "cup")] == 1
+    result = erasure_service(stack.settings("eu")).erase(
+        ErasureRequest(subject="image", value=image_id, requested_by="dpo@example.com", reason="art. 17")
+    )
+    assert result.verified, result.leftovers
+    assert eu.items("STEM#") == []
+    assert ("class_instances", "cup") not in label_counters(eu)

@@ -29,7 +29,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from lenslog.adapters.dynamo import DynamoLedger, decision_pk, decision_sk, image_pk, version_of
-from lenslog.adapters.labels import LabelStore, needmap_action, stem_action
+from lenslog.adapters.labels import LabelStore, needmap_action, needmap_pk, stem_action, stem_pk
 from lenslog.config import Config
 from lenslog.domain.aggregates import dataset_increments
 from lenslog.domain.labels import classmap, coco, keys, sidecar, validate, voc, yolo
@@ -82,6 +82,15 @@ def derive_classes(metadata: ImageMetadata, labels: Labels) -> ImageMetadata:
         provenance = {k: v for k, v in metadata.provenance.items() if k != "classes"}
         return metadata.model_copy(update={"classes": [], "provenance": provenance})
     return metadata
+
+
+def pairing_items(decision: Decision) -> list[tuple[str, str]]:
+    """(PK, SK) of the items an image wrote for label pairing: what its erasure deletes."""
+    if not decision.image_id:
+        return []
+    out = [(stem_pk(decision.bucket, keys.stem(decision.key)), decision.image_id)]
+    out += [(needmap_pk(decision.bucket, f), decision.image_id) for f in _waiting_folders(decision.labels)]
+    return out
 
 
 def _waiting_folders(labels: Labels) -> list[str]:
