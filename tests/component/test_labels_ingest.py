@@ -255,8 +255,8 @@ def test_sidecar_labels_are_native_and_take_precedence(eu):
 
 
 def test_erasing_a_labelled_image_leaves_nothing_naming_it_and_withdraws_its_label_counts(eu, stack):
-    from lenslog.services.erasure import ErasureRequest
     from lenslog.runtime import erasure_service
+    from lenslog.services.erasure import ErasureRequest
 
     eu.put("ds/data.yaml", DATA_YAML)
     eu.put("ds/labels/e.txt", b"0 0.5 0.5 0.2 0.2\n")
