@@ -257,22 +257,24 @@ def main(argv: list[str] | None = None) -> int:
     out["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     p, g, m = out["parse"], out["in_process"], out["moto"]
     print(f"load average {out['load_average']} -> {out['load_average_after']} on {out['cpus']} CPUs")
-    print(
-        f"parse + validate per image: YOLO {p['yolo_parse_us']:.0f} + {p['yolo_validate_us']:.0f} us, "
-        f"VOC {p['voc_parse_us']:.0f} + {p['voc_validate_us']:.0f} us, COCO {p['coco_split_per_image_us']:.0f} "
-        f"(share of a {p['coco_file_mb']:.1f} MB file) + {p['coco_validate_us']:.0f} us"
-    )
-    print(
-        f"gate in-process on {g['photos']} real photos: {g['gate_ms_per_image']:.2f} ms/image without labels, "
-        f"{g['gate_with_labels_ms_per_image']:.2f} with; rate ratio with/without {g['in_process_rate_ratio']:.3f}"
-    )
-    print(
-        f"gate under moto, {m['images_per_side']} images each way: {m['rate_without_per_s']:.1f} images/s without, "
-        f"{m['rate_with_labels_per_s']:.1f} with labels (label file event {m['label_event_ms']:.1f} ms); "
-        f"rate ratio {m['moto_rate_ratio']:.3f} (target >= 0.90); AWS requests per image "
-        f"{m['requests_per_image_without']:.1f} -> {m['requests_per_image_with_labels']:.1f} (label file included), "
-        f"transaction items {m['transaction_items_without']:.1f} -> {m['transaction_items_with_labels']:.1f}"
-    )
+    lines = [
+        "parse + validate per image: "
+        f"YOLO {p['yolo_parse_us']:.0f} + {p['yolo_validate_us']:.0f} us, "
+        f"VOC {p['voc_parse_us']:.0f} + {p['voc_validate_us']:.0f} us, "
+        f"COCO {p['coco_split_per_image_us']:.0f} (share of a {p['coco_file_mb']:.1f} MB file) "
+        f"+ {p['coco_validate_us']:.0f} us",
+        f"gate in-process on {g['photos']} real photos: {g['gate_ms_per_image']:.2f} ms/image "
+        f"without labels, {g['gate_with_labels_ms_per_image']:.2f} with; "
+        f"rate ratio with/without {g['in_process_rate_ratio']:.3f}",
+        f"gate under moto, {m['images_per_side']} images each way: "
+        f"{m['rate_without_per_s']:.1f} images/s without, {m['rate_with_labels_per_s']:.1f} with labels "
+        f"(label file event {m['label_event_ms']:.1f} ms); rate ratio {m['moto_rate_ratio']:.3f} "
+        "(target >= 0.90)",
+        f"AWS requests per image {m['requests_per_image_without']:.1f} -> "
+        f"{m['requests_per_image_with_labels']:.1f} (label file included); transaction items "
+        f"{m['transaction_items_without']:.1f} -> {m['transaction_items_with_labels']:.1f}",
+    ]
+    print("\n".join(lines))
     print(json.dumps(out, indent=2))
     return 0
 
