@@ -271,3 +271,28 @@ def test_erasing_a_labelled_image_leaves_nothing_naming_it_and_withdraws_its_lab
     assert result.verified, result.leftovers
     assert eu.items("STEM#") == []
     assert ("class_instances", "cup") not in label_counters(eu)
+
+
+def test_the_audit_api_shows_an_images_labels_and_finds_images_by_a_labelled_class(eu, stack, monkeypatch):
+    from lenslog import runtime
+    from tests.component.test_audit_api import Api
+
+    eu.put("api/data.yaml", DATA_YAML)
+    eu.put("api/labels/f.txt", b"1 0.5 0.5 0.2 0.2\n")
+    eu.drain()
+    put = eu.put("api/images/f.jpg", jpeg(31, (800, 600)), META)
+    eu.put("api/images/g.jpg", jpeg(32, (800, 600)), META)  # unlabelled
+    eu.drain()
+    image_id = eu.decision("api/images/f.jpg", put)["image_id"]
+    for k, v in stack.settings("eu").to_env().items():
+        monkeypatch.setenv(k, v)
+    runtime.audit_service.cache_clear()
+    try:
+        api = Api(stack.settings("eu"))
+        status, body = api.get(f"/images/{image_id}")
+        assert status == 200 and body["labels"]["status"] == "labelled"
+        assert body["labels"]["objects"] == [{"class": "spoon", "box": [0.5, 0.5, 0.2, 0.2], "kind": "box"}]
+        status, page = api.get("/images", class_="spoon")
+        assert status == 200 and [i["image_id"] for i in page["items"]] == [image_id]
+    finally:
+        runtime.audit_service.cache_clear()
