@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_DEFAULT_REGION ?= eu-central-1
 
-.PHONY: help venv demo local test test-fast lint format typecheck bench bench-local synth clean openapi fuzz-api
+.PHONY: help venv demo local test test-fast lint format typecheck bench bench-local synth clean openapi fuzz-api bench-labels
 
 help:
 	@echo "make demo    run the gate + audit on the embedded AWS (writes out/)"
@@ -14,6 +14,7 @@ help:
 	@echo "make lint    ruff + mypy"
 	@echo "make synth   synthesise the CDK app offline into cdk.out/"
 	@echo "make bench   run the benchmarks (IMAGES=DIR for your own photos)"
+	@echo "make bench-labels  parse cost of label files and the gate's rate with labels vs without"
 	@echo "make bench-local  10,000 images through lenslog local + lenslog ingest (~40 min here)"
 	@echo "make openapi rewrite docs/openapi.json from the audit API's routes and models"
 	@echo "make fuzz-api schemathesis on the local API, more examples, a random seed (not in make test)"
@@ -77,6 +78,9 @@ fuzz-api: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	PYTHONPATH=. $(BIN)/python -m bench.run $(if $(IMAGES),--images $(IMAGES)) $(BENCH_ARGS)
+
+bench-labels: $(STAMP)
+	PYTHONPATH=. $(BIN)/python -m bench.labels $(BENCH_ARGS)
 
 bench-local: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
