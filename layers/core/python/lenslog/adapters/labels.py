@@ -4,8 +4,9 @@
   with that stem (the parsed :class:`Carried`, in its own coordinates). A label file writes one
   item per stem it may pair with; ``target`` groups the alternatives of one image (COCO
   ``file_name``), ``seq`` is the S3 event sequencer, so an older version never overwrites a newer.
-- ``STEM#<bucket>/<image stem>`` / ``<image_id>``: an image in the dataset under that stem, written
-  in the image's own decision transaction, so a label file arriving later finds it.
+- ``STEM#<bucket>/<image stem>`` / ``STEM``: the images in the dataset under that stem (a string
+  set ``image_ids``), added to in the image's own decision transaction, so a label file arriving
+  later finds them: one BatchGetItem answers up to 100 stems (a COCO file's images).
 - ``CLASSMAP#<bucket>/<folder>`` / ``MAP``: a ``data.yaml`` / ``classes.txt`` (id -> name).
 - ``NEEDMAP#<bucket>/<folder>`` / ``<image_id>``: an image whose YOLO ids found no class map; a
   class map arriving later in that folder re-evaluates it (written in the image's transaction).
@@ -56,17 +57,13 @@ def seq_of(sequencer: str | None) -> str:
     return (sequencer or "").upper().ljust(SEQ_WIDTH, "0")
 
 
-def stem_action(table: str, bucket: str, stem: str, image_id: str, key: str) -> dict[str, Any]:
+def stem_action(table: str, bucket: str, stem: str, image_id: str) -> dict[str, Any]:
     return {
-        "Put": {
+        "Update": {
             "TableName": table,
-            "Item": {
-                s.PK: _str(stem_pk(bucket, stem)),
-                s.SK: _str(image_id),
-                "kind": _str("stem"),
-                "image_id": _str(image_id),
-                "key": _str(key),
-            },
+            "Key": {s.PK: _str(stem_pk(bucket, stem)), s.SK: _str("STEM")},
+            "UpdateExpression": "ADD image_ids :i SET kind = :k",
+            "ExpressionAttributeValues": {":i": {"SS": [image_id]}, ":k": _str("stem")},
         }
     }
 
@@ -139,8 +136,30 @@ class LabelStore:
     def carriers(self, bucket: str, stem: str) -> list[Carried]:
         return [Carried.model_validate_json(i["doc"]["S"]) for i in self._query(labels_pk(bucket, stem))]
 
-    def images_at(self, bucket: str, stem: str) -> list[str]:
-        return [i["image_id"]["S"] for i in self._query(stem_pk(bucket, stem))]
+    def images_at(self, bucket: str, stems: Sequence[str]) -> list[str]:
+        """The images under any of ``stems``, in batched reads of 100 keys."""
+        unique = list(dict.fromkeys(stems))
+        found: set[str] = set()
+        for start in range(0, len(unique), 100):
+            keys = [
+                {s.PK: _str(stem_pk(bucket, st)), s.SK: _str("STEM")} for st in unique[start : start + 100]
+            ]
+            request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
+            while request:
+                resp = self.client.batch_get_item(RequestItems=request)
+                for item in resp.get("Responses", {}).get(self.table, []):
+                    found.update(item.get("image_ids", {}).get("SS", []))
+                request = resp.get("UnprocessedKeys") or {}
+        return sorted(found)
+
+    def forget_image(self, bucket: str, stem: str, image_id: str) -> None:
+        """Take an erased image out of its stem's set."""
+        self.client.update_item(
+            TableName=self.table,
+            Key={s.PK: _str(stem_pk(bucket, stem)), s.SK: _str("STEM")},
+            UpdateExpression="DELETE image_ids :i",
+            ExpressionAttributeValues={":i": {"SS": [image_id]}},
+        )
 
     def waiting_for_map(self, bucket: str, folder: str) -> list[str]:
         return [i["image_id"]["S"] for i in self._query(needmap_pk(bucket, folder))]

@@ -43,7 +43,7 @@ from lenslog.config import Config
 from lenslog.domain.aggregates import CAMERA_DIMENSIONS, Increment, dataset_increments, intake_increments
 from lenslog.domain.models import Decision
 from lenslog.ports import ObjectStore
-from lenslog.services.labels import pairing_items
+from lenslog.services.labels import forget_image
 from lenslog.settings import CellResources
 
 Subject = Literal["image", "camera", "consent", "source"]
@@ -159,8 +159,7 @@ class ErasureService:
             decision = _doc(record)
             members = [m for m in self.ledger.items_with("cluster_id", image_id) if m["kind"]["S"] == "image"]
             self.ledger.delete_item(image_pk(image_id), "IMAGE")
-            for pk, sk in pairing_items(decision):  # label pairing (services/labels.py)
-                self.ledger.delete_item(pk, sk)
+            forget_image(self.ledger, decision)  # label pairing items (services/labels.py)
             result.images += 1
             lower(dataset_increments(decision, sign=-1))
             if decision.metadata.camera_id:

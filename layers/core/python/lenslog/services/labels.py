@@ -29,7 +29,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from lenslog.adapters.dynamo import DynamoLedger, decision_pk, decision_sk, image_pk, version_of
-from lenslog.adapters.labels import LabelStore, needmap_action, needmap_pk, stem_action, stem_pk
+from lenslog.adapters.labels import LabelStore, needmap_action, stem_action
 from lenslog.config import Config
 from lenslog.domain.aggregates import dataset_increments
 from lenslog.domain.labels import classmap, coco, keys, sidecar, validate, voc, yolo
@@ -84,13 +84,15 @@ def derive_classes(metadata: ImageMetadata, labels: Labels) -> ImageMetadata:
     return metadata
 
 
-def pairing_items(decision: Decision) -> list[tuple[str, str]]:
-    """(PK, SK) of the items an image wrote for label pairing: what its erasure deletes."""
+def forget_image(ledger: DynamoLedger, decision: Decision) -> None:
+    """Remove an erased image from the label pairing items it wrote (its stem's set, the folders
+    where it waited for a class map)."""
     if not decision.image_id:
-        return []
-    out = [(stem_pk(decision.bucket, keys.stem(decision.key)), decision.image_id)]
-    out += [(needmap_pk(decision.bucket, f), decision.image_id) for f in _waiting_folders(decision.labels)]
-    return out
+        return
+    store = LabelStore(ledger.client, ledger.table)
+    store.forget_image(decision.bucket, keys.stem(decision.key), decision.image_id)
+    for folder in _waiting_folders(decision.labels):
+        store.done_waiting(decision.bucket, folder, decision.image_id)
 
 
 def _waiting_folders(labels: Labels) -> list[str]:
@@ -150,7 +152,7 @@ class LabelService:
         if decision.status not in DATASET_STATUSES or not decision.image_id:
             return []
         table, bucket, image_id = self.ledger.table, decision.bucket, decision.image_id
-        out = [stem_action(table, bucket, keys.stem(decision.key), image_id, decision.key)]
+        out = [stem_action(table, bucket, keys.stem(decision.key), image_id)]
         out += [needmap_action(table, bucket, f, image_id) for f in _waiting_folders(decision.labels)]
         return out
 
@@ -230,9 +232,7 @@ class LabelService:
         for st, target, c in carried:
             self.labels.put_pointer(ref.bucket, st, c, target, ref.sequencer)
         self._record(ref, version, str(kind), stored, len({t for _, t, _ in carried}), errors)
-        for image_id in dict.fromkeys(
-            i for st, _, _ in carried for i in self.labels.images_at(ref.bucket, st)
-        ):
+        for image_id in self.labels.images_at(ref.bucket, [st for st, _, _ in carried]):
             self.attach(image_id)
         self._delete_landing(ref.bucket, ref.key, head.version_id)
 

@@ -31,7 +31,7 @@ def account(items: Iterable[Mapping[str, Any]]) -> LabelAccounting:
                 continue
             if stored.get("bucket") and stored.get("key"):
                 out.kept.add((str(stored["bucket"]), str(stored["key"])))
-        elif kind == "stem":
+        elif kind == "stem" and item.get("image_ids", {}).get("SS"):
             stems.add(pk.removeprefix("STEM#"))
         elif kind == "label_pointer":
             where = pk.removeprefix("LABELS#")
