@@ -36,7 +36,7 @@ from lenslog.domain.labels import classmap, coco, keys, sidecar, validate, voc, 
 from lenslog.domain.labels.keys import KeyKind
 from lenslog.domain.labels.models import Carried, LabelFormat, LabelLimits, Labels, LabelStatus
 from lenslog.domain.models import Decision, ImageMetadata, ObjectRef, Status
-from lenslog.ports import ObjectStore
+from lenslog.ports import ObjectPrefix, ObjectStore
 from lenslog.settings import CellResources
 
 log = logging.getLogger(__name__)
@@ -174,14 +174,23 @@ class LabelService:
     def on_label_file(self, ref: ObjectRef) -> None:
         """Keep, index and attach one label file; raises :class:`NotLabels` for a plain sidecar."""
         kind = keys.classify(ref.key)
-        head = self.store.head(ref.bucket, ref.key, ref.version_id)
-        if head is None:
-            return  # already processed and removed (a replay), or deleted before we saw it
-        version = head.version_id or head.etag or "unversioned"
         limit = MAX_BYTES.get(kind, classmap.MAX_BYTES)
-        data = b"" if head.size > limit else self.store.get(ref.bucket, ref.key, head.version_id)
-        if data is None:
-            return
+        # One ranged GET (never more than the limit read) names the version, size and bytes; the
+        # event's own version is read by HEAD + GET only when the key was overwritten since.
+        found = self.store.get_prefix(ref.bucket, ref.key, limit + 1)
+        if found is not None and ref.version_id not in (None, found.version_id):
+            old = self.store.head(ref.bucket, ref.key, ref.version_id)
+            body = self.store.get(ref.bucket, ref.key, ref.version_id) if old and old.size <= limit else b""
+            found = (
+                None
+                if old is None or body is None
+                else ObjectPrefix(body, old.size, old.version_id, old.etag)
+            )
+        if found is None:
+            return  # already processed and removed (a replay), or deleted before we saw it
+        head = found
+        version = head.version_id or head.etag or "unversioned"
+        data = b"" if head.size > limit else head.data
         carried: list[tuple[str, str, Carried]] = []  # (stem, target, carried)
         errors: list[str] = []
         if head.size > limit:
