@@ -153,13 +153,26 @@ class LabelStore:
         return sorted(found)
 
     def forget_image(self, bucket: str, stem: str, image_id: str) -> None:
-        """Take an erased image out of its stem's set."""
-        self.client.update_item(
-            TableName=self.table,
-            Key={s.PK: _str(stem_pk(bucket, stem)), s.SK: _str("STEM")},
-            UpdateExpression="DELETE image_ids :i",
-            ExpressionAttributeValues={":i": {"SS": [image_id]}},
-        )
+        """Take an erased image out of its stem's set, and delete the stem's item once it names no
+        image (its key may name a camera); the delete is conditional, so a concurrent add wins."""
+        key = {s.PK: _str(stem_pk(bucket, stem)), s.SK: _str("STEM")}
+        try:
+            resp = self.client.update_item(
+                TableName=self.table,
+                Key=key,
+                UpdateExpression="DELETE image_ids :i",
+                ConditionExpression="attribute_exists(#pk)",
+                ExpressionAttributeNames={"#pk": s.PK},
+                ExpressionAttributeValues={":i": {"SS": [image_id]}},
+                ReturnValues="ALL_NEW",
+            )
+            if not resp.get("Attributes", {}).get("image_ids"):
+                self.client.delete_item(
+                    TableName=self.table, Key=key, ConditionExpression="attribute_not_exists(image_ids)"
+                )
+        except ClientError as exc:
+            if not _missing_condition(exc):
+                raise
 
     def waiting_for_map(self, bucket: str, folder: str) -> list[str]:
         return [i["image_id"]["S"] for i in self._query(needmap_pk(bucket, folder))]
