@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_DEFAULT_REGION ?= eu-central-1
 
-.PHONY: help venv demo local test test-fast lint format typecheck bench bench-local bench-snapshot bench-scale synth clean openapi fuzz-api
+.PHONY: help venv demo local test test-fast lint format typecheck bench bench-local bench-snapshot bench-scale synth clean openapi fuzz-api bench-labels
 
 help:
 	@echo "make demo    run the gate + audit on the embedded AWS (writes out/)"
@@ -14,6 +14,7 @@ help:
 	@echo "make lint    ruff + mypy"
 	@echo "make synth   synthesise the CDK app offline into cdk.out/"
 	@echo "make bench   run the benchmarks (IMAGES=DIR for your own photos)"
+	@echo "make bench-labels  parse cost of label files and the gate's rate with labels vs without"
 	@echo "make bench-local  10,000 images through lenslog local + lenslog ingest (~40 min here)"
 	@echo "make bench-snapshot  a snapshot of 2,000 records on moto and 10^4..3x10^5 in process (~4 min)"
 	@echo "make bench-scale  a cell at fleet scale: index, hot items, recall -> bench/scale.json (~10 min)"
@@ -91,6 +92,9 @@ fuzz-api: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	PYTHONPATH=. $(BIN)/python -m bench.run $(if $(IMAGES),--images $(IMAGES)) $(BENCH_ARGS)
+
+bench-labels: $(STAMP)
+	PYTHONPATH=. $(BIN)/python -m bench.labels $(BENCH_ARGS)
 
 bench-local: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'

@@ -266,11 +266,11 @@ def cmd_local(args: argparse.Namespace) -> int:
 
 # ingest ----------------------------------------------------------------------------------------------
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from lenslog.domain.labels.keys import is_companion
     from lenslog.local.aws import use_local_credentials
     from lenslog.local.ingest_view import IngestView
     from lenslog.local.uploader import DecisionWatcher, collect, files_to_upload, outcome, upload_all
     from lenslog.runtime import client
-    from lenslog.services.ingest import SIDECAR_SUFFIX
     from lenslog.settings import cell_resources
 
     config = load_config(args.config)
@@ -285,7 +285,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     s3 = client("s3", res.region, args.endpoint_url)
     s3.head_bucket(Bucket=res.landing_bucket)  # unreachable endpoint or missing cell: fail before uploading
     watcher = DecisionWatcher(_ledgers(config, args.endpoint_url, args.prefix))
-    images = sum(not key.lower().endswith(SIDECAR_SUFFIX) for _, key in plan)
+    images = sum(not is_companion(key) for _, key in plan)
     view = IngestView(total=images, json_lines=args.json)
     uploads: list[Any] = []
     state: dict[str, Any] = {"uploading": True, "error": None}

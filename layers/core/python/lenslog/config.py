@@ -80,6 +80,10 @@ class Policy(_Strict):
     )
     retention_days: int | None = Field(None, gt=0, description="curated objects and records")
     quarantine_retention_days: int = Field(30, gt=0)
+    labels: Literal["warn", "quarantine"] = Field(
+        "warn", description="an image whose labels have no valid box: accepted with warnings, or quarantined"
+    )
+    max_boxes: int = Field(300, ge=1, le=1000, description="more boxes than this make a label file invalid")
 
     @field_validator("formats")
     @classmethod
@@ -102,6 +106,8 @@ class PolicyOverride(_Strict):
     unresolved_region: Literal["quarantine", "landing_cell"] | None = None
     retention_days: int | None = Field(None, gt=0)
     quarantine_retention_days: int | None = Field(None, gt=0)
+    labels: Literal["warn", "quarantine"] | None = None
+    max_boxes: int | None = Field(None, ge=1, le=1000)
 
 
 def _check_zone(v: str | None) -> str | None:
@@ -143,6 +149,9 @@ class Source(_Strict):
         "for this source; empty = nobody through the API",
     )
     timezone: str | None = Field(None, description="the zone of this source's cameras, when one applies")
+    classes: tuple[str, ...] = Field(
+        (), description="the source's class map: YOLO id i is classes[i]; when set, other names are unknown"
+    )
 
     _known_timezone = field_validator("timezone")(classmethod(lambda cls, v: _check_zone(v)))
 

@@ -25,6 +25,7 @@ class ObjectPrefix:
     data: bytes
     size: int
     version_id: str | None
+    etag: str | None = None
 
 
 @dataclass(frozen=True)

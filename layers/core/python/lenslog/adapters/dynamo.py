@@ -343,7 +343,9 @@ class DynamoLedger:
         resolve_pending: tuple[str, str] | None = None,
         retention_days: int | None = None,
         index_actions: Sequence[Mapping[str, Any]] = (),
+        extra_actions: Sequence[Mapping[str, Any]] = (),
     ) -> None:
+        """``extra_actions``: unconditional puts that belong to the decision (label pairing)."""
         actions: list[dict[str, Any]] = [
             {
                 "Put": {
@@ -409,6 +411,7 @@ class DynamoLedger:
             )
         index_start = len(actions)
         actions.extend(dict(a) for a in index_actions)  # near-duplicate index entries
+        actions.extend(dict(a) for a in extra_actions)
         shard = counter_shard(shard_key_of(decision), self.shards)
         actions.extend({"Update": u} for u in self._counter_updates(increments, shard))
         self.note_days({inc.day.isoformat() for inc in increments})
@@ -448,6 +451,26 @@ class DynamoLedger:
             }
             for (day, dim, value), delta in _merge(increments).items()
         ]
+
+    def transact_with_counters(
+        self, actions: Sequence[Mapping[str, Any]], increments: Sequence[Increment], shard_key: str
+    ) -> None:
+        """``actions`` and the counters' increments in one transaction (a late label file's change
+        to an image record), in the shard of ``shard_key`` (the image id: where its other counts
+        are, so an erasure lowers them together); a failed condition raises ``ClientError`` for
+        the caller to re-read."""
+        shard = counter_shard(shard_key, self.shards)
+        items = [dict(a) for a in actions] + [{"Update": u} for u in self._counter_updates(increments, shard)]
+        self.note_days({inc.day.isoformat() for inc in increments})
+        for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
+            try:
+                self.client.transact_write_items(TransactItems=items)
+                return
+            except ClientError as exc:
+                if "TransactionConflict" in _cancellation_codes(exc) and attempt < TRANSACTION_ATTEMPTS:
+                    time.sleep(random.uniform(0, 0.05 * 2**attempt))
+                    continue
+                raise
 
     def note_days(self, days: set[str]) -> None:
         """Add days to the cell's set of days with counters (an idempotent set ADD, written once

@@ -69,11 +69,16 @@ class S3ObjectStore:
                 return None
             if exc.response.get("Error", {}).get("Code") == "InvalidRange":  # empty: no byte 0
                 head = self.head(bucket, key)
-                return ObjectPrefix(b"", head.size, head.version_id) if head else None
+                return ObjectPrefix(b"", head.size, head.version_id, head.etag) if head else None
             raise
         whole = str(resp.get("ContentRange") or "")  # "bytes 0-65535/1234567"
         size = int(whole.rsplit("/", 1)[1]) if "/" in whole else int(resp["ContentLength"])
-        return ObjectPrefix(data=resp["Body"].read(), size=size, version_id=resp.get("VersionId"))
+        return ObjectPrefix(
+            data=resp["Body"].read(),
+            size=size,
+            version_id=resp.get("VersionId"),
+            etag=(resp.get("ETag") or "").strip('"') or None,
+        )
 
     def put(
         self,

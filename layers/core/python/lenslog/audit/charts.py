@@ -276,4 +276,7 @@ def report_charts(report: Report) -> list[Chart]:
             WIDTH,
         )
     )
+    from lenslog.audit.labels import label_charts
+
+    charts += [Chart(name, title, png, WIDTH) for name, title, png in label_charts(report.labels)]
     return charts

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from lenslog.audit import stats
+from lenslog.audit.labels import has_labels, label_audit
 from lenslog.audit.leakage import check_item as leakage_check_item
 from lenslog.audit.models import (
     CameraBrightness,
@@ -1012,10 +1013,15 @@ def build_report(
     ]
     if leakage is not None:  # the cells' stored leakage checks (lenslog.audit.leakage)
         checklist.append(leakage_check_item(leakage))
+    labels = label_audit(counts.sum, period, images)  # audit/labels.py: classes, splits, boxes
+    if has_labels(labels):
+        checklist += labels.checks
     coverage = _coverage(counts, period, images)
     drift = _drift(counts, period, config, cells)
     audit = _recent_audit(recent)
     recommendations = _recommendations(checklist, blend, target, coverage, drift, audit, totals, period)
+    if has_labels(labels):
+        recommendations += labels.recommendations
     verdict = _verdict(checklist, drift, totals)
 
     failing = sum(1 for c in checklist if c.status == CheckStatus.failed)
@@ -1050,4 +1056,5 @@ def build_report(
         notes=list(NOTES),
         items_read=counts.items_read,
         leakage=leakage,
+        labels=labels,
     )

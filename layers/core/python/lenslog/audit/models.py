@@ -227,6 +227,32 @@ class Leakage(_Model):
     passed: bool
 
 
+class ClassBalance(_Model):
+    """One class of the labelled data: images that show it and its boxes, overall and per split."""
+
+    name: str
+    images: int
+    instances: int
+    images_by_split: dict[str, int]
+    instances_by_split: dict[str, int]
+
+
+class LabelAudit(_Model):
+    """The labels of the dataset (since 1.2): from the label counters, never from the images."""
+
+    images: int = Field(description="images in the dataset")
+    status: dict[str, int] = Field(description="images by label status: labelled, null, unlabelled, invalid")
+    labelled_share: float | None = Field(description="(labelled + null) / images")
+    splits: list[str]
+    classes: list[ClassBalance] = Field(description="per class images and instances, overall and per split")
+    objects_per_image: dict[str, int] = Field(description="labelled and null images by their number of boxes")
+    box_sizes: dict[str, int] = Field(description="boxes by COCO size: small < 32², medium < 96², large")
+    box_centres: Matrix = Field(description="box centres on an 8 x 8 grid of the upright frame (row = y)")
+    checks: list[CheckItem] = Field(description="the seed rules on labelled data")
+    drift: list[DriftDimension] = Field(description="class and box-size distributions against the baseline")
+    recommendations: list[Recommendation]
+
+
 class Report(_Model):
     schema_version: str = SCHEMA_VERSION
     report_id: str
@@ -248,6 +274,7 @@ class Report(_Model):
     notes: list[str] = Field(default_factory=list, description="how the numbers were computed")
     items_read: int = Field(description="aggregate items read to build the report")
     leakage: Leakage | None = Field(None, description="the leakage check's figures; since 1.2")
+    labels: LabelAudit | None = Field(None, description="the labels' audit; since 1.2")
 
     @property
     def failing_checks(self) -> list[CheckItem]:

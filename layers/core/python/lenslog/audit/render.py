@@ -20,6 +20,7 @@ from html import escape
 from typing import cast
 
 from lenslog.audit.charts import Chart, report_charts
+from lenslog.audit.labels import label_csv, label_html
 from lenslog.audit.leakage import section_html as leakage_section
 from lenslog.audit.models import CheckStatus, Report, Verdict
 
@@ -46,6 +47,7 @@ def render_csv(report: Report) -> dict[str, str]:
     """The report's tables, one CSV per table, keyed by file name."""
     cov, drift = report.coverage, report.drift
     return {
+        **label_csv(report.labels),
         "checklist.csv": _csv(
             ["id", "title", "status", "value", "value_text", "threshold", "threshold_text", "detail"],
             [
@@ -489,6 +491,7 @@ def render_html(report: Report, charts: Sequence[Chart] | None = None) -> str:
         + _figures(charts, _data_uri)
         + _cells(report)
         + _coverage(report)
+        + label_html(report.labels)
         + _drift(report)
         + _recent(report)
         + leakage_section(report.leakage)

@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from lenslog.domain.labels.models import Labels
+
 
 class Status(StrEnum):
     accepted = "accepted"
@@ -41,6 +43,7 @@ class Reason(StrEnum):
     region_misrouted = "region_misrouted"
     consent_missing = "consent_missing"
     consent_expired = "consent_expired"
+    labels_invalid = "labels_invalid"
 
     @property
     def status(self) -> Status:
@@ -80,6 +83,7 @@ REASON_TEXT: dict[Reason, str] = {
     Reason.region_misrouted: "the image belongs to another data region and the policy quarantines it",
     Reason.consent_missing: "the image may contain personal data and carries no registered consent id",
     Reason.consent_expired: "the consent the image refers to has expired or does not cover it",
+    Reason.labels_invalid: "the image's label file has no valid box and the source's policy quarantines it",
 }
 
 
@@ -197,6 +201,13 @@ class ObjectRef(BaseModel):
     def is_sidecar(self) -> bool:
         return self.key.lower().endswith(".json")
 
+    @property
+    def kind(self) -> str:
+        """image, sidecar, yolo, voc, coco or class_map (see ``lenslog.domain.labels.keys``)."""
+        from lenslog.domain.labels.keys import classify
+
+        return str(classify(self.key))
+
 
 class Decision(BaseModel):
     """The gate's verdict on one uploaded object; one line of decisions.jsonl."""
@@ -225,6 +236,7 @@ class Decision(BaseModel):
     reevaluated: bool = False
     region_rule: str | None = None
     relocated_from: str | None = Field(None, description="bucket/key@version it was first uploaded to")
+    labels: Labels = Field(default_factory=Labels)
 
     def to_json_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

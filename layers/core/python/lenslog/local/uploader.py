@@ -1,6 +1,7 @@
 """Uploading as a camera fleet would, and collecting the gate's decisions as they land.
 
-Uploads run in a bounded pool (sidecars first, so each is there when its image is decided). The
+Uploads run in a bounded pool (companions first: sidecars, label files and class maps, so each is
+there when its image is decided; the gate also copes with them arriving later). The
 decisions are collected by a :class:`DecisionWatcher`: every round it probes a bounded window of
 the uploads still pending (the oldest ones, where decisions land first, plus a slice that rotates
 through the rest) with batched key reads, and reads whole only the decisions that landed, so a
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from lenslog.adapters.dynamo import DynamoLedger
-from lenslog.services.ingest import SIDECAR_SUFFIX
+from lenslog.domain.labels.keys import is_companion
 
 UPLOAD_WORKERS = 8
 PROBE_WINDOW = 200  # uploads probed per round (one batched read per cell), however many are pending
@@ -43,7 +44,8 @@ class Uploaded:
 
     @property
     def is_sidecar(self) -> bool:
-        return self.key.lower().endswith(SIDECAR_SUFFIX)
+        """A companion of images (sidecar, label file, class map): no decision of its own."""
+        return is_companion(self.key)
 
     @property
     def version(self) -> str:
@@ -75,8 +77,10 @@ def put_file(
 
 
 def files_to_upload(paths: Iterable[Path]) -> list[tuple[Path, str]]:
-    """(file, key) pairs, sidecars first so they are there when their image is decided; a folder
-    keeps its relative layout as the key, so path conventions (camera/day/...) survive."""
+    """(file, key) pairs, companions (sidecars, label files, class maps) first so they are there
+    when their image is decided; a folder keeps its relative layout as the key, so path conventions
+    (camera/day/...) and dataset layouts (images/ with labels/, JPEGImages/ with Annotations/, a
+    COCO JSON beside images/) survive and pair."""
     out: list[tuple[Path, str]] = []
     for p in paths:
         if p.is_dir():
@@ -87,7 +91,7 @@ def files_to_upload(paths: Iterable[Path]) -> list[tuple[Path, str]]:
             raise InputError(f"no such file or folder: {p}")
     if not out:
         raise InputError(f"nothing to upload in {', '.join(str(p) for p in paths)}")
-    return sorted(out, key=lambda fk: (not fk[1].lower().endswith(SIDECAR_SUFFIX), fk[1]))
+    return sorted(out, key=lambda fk: (not is_companion(fk[1]), fk[1]))
 
 
 def upload_all(
@@ -100,10 +104,11 @@ def upload_all(
     workers: int = UPLOAD_WORKERS,
     on_uploaded: Callable[[Uploaded], None] | None = None,
 ) -> list[Uploaded]:
-    """PUT every file of ``plan`` (from :func:`files_to_upload`) in a bounded pool: all sidecars
-    first, then the images; ``on_uploaded`` is called as each upload completes."""
-    sidecars = [fk for fk in plan if fk[1].lower().endswith(SIDECAR_SUFFIX)]
-    images = [fk for fk in plan if not fk[1].lower().endswith(SIDECAR_SUFFIX)]
+    """PUT every file of ``plan`` (from :func:`files_to_upload`) in a bounded pool: all companions
+    (sidecars, label files, class maps) first, then the images; ``on_uploaded`` is called as each
+    upload completes."""
+    sidecars = [fk for fk in plan if is_companion(fk[1])]
+    images = [fk for fk in plan if not is_companion(fk[1])]
     done: list[Uploaded] = []
 
     def put(fk: tuple[Path, str]) -> Uploaded:

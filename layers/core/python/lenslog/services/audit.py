@@ -26,6 +26,7 @@ from lenslog.adapters.reports import ReportStore
 from lenslog.config import Config
 from lenslog.domain.aggregates import Dimension
 from lenslog.domain.hashing import from_hex, hamming
+from lenslog.domain.labels.models import Labels
 from lenslog.domain.models import Decision, ImageMetadata, Status
 from lenslog.services.audit_models import (
     CameraCoverage,
@@ -259,6 +260,7 @@ class AuditService:
             metadata=ImageMetadata.model_validate(doc.get("metadata") or {}),
             hashes=doc.get("hashes"),
             quality=doc.get("quality"),
+            labels=Labels.model_validate(doc.get("labels") or {}),
             cluster=cluster,
             sightings=self._sightings(record, decisions),
             decisions=[Decision.model_validate(d) for d in decisions],

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from lenslog.adapters.reports import ReportFile
+from lenslog.domain.labels.models import Labels
 from lenslog.domain.models import Decision, Hashes, ImageMetadata, Quality, StoredAt
 
 
@@ -76,6 +77,11 @@ class ImageDetail(BaseModel):
     metadata: ImageMetadata
     hashes: Hashes | None = None
     quality: Quality | None = None
+    labels: Labels = Field(
+        default_factory=Labels,
+        description="the image's labels: format, status (labelled, null, unlabelled, invalid), objects "
+        "with class and box [cx, cy, w, h] normalised in the upright frame, warnings",
+    )
     cluster: ClusterInfo | None = None
     sightings: list[Sighting]
     decisions: list[Decision]

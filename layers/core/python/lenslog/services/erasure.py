@@ -46,6 +46,7 @@ from lenslog.domain.aggregates import CAMERA_DIMENSIONS, Increment, dataset_incr
 from lenslog.domain.models import Decision
 from lenslog.ports import ObjectStore
 from lenslog.services import leakage
+from lenslog.services.labels import forget_image
 from lenslog.services.snapshots import SnapshotService
 from lenslog.settings import CellResources
 
@@ -167,6 +168,7 @@ class ErasureService:
             decision = _doc(record)
             members = [m for m in self.ledger.items_with("cluster_id", image_id) if m["kind"]["S"] == "image"]
             self.ledger.delete_item(image_pk(image_id), "IMAGE")
+            forget_image(self.ledger, decision)  # label pairing items (services/labels.py)
             result.images += 1
             lower(dataset_increments(decision, sign=-1), decision)
             if decision.metadata.camera_id:

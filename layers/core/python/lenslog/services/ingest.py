@@ -11,6 +11,9 @@ one image and N-1 duplicate sightings.
 Sidecars (``<key>.json``) may arrive before or after their image. Before: the image's processing
 reads it. After: the image was quarantined ``metadata_incomplete`` with a pending item, and the
 sidecar's event re-evaluates it from quarantine without a new upload.
+
+Label files (YOLO, VOC, COCO, class maps) are handled by ``lenslog.services.labels``: an image reads
+the labels of its stem before it is decided, and a label file arriving later attaches to it there.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from lenslog.domain.aggregates import Increment, dataset_increments, intake_incr
 from lenslog.domain.models import Decision, ImageMetadata, ObjectRef, Reason, Refusal, Status, StoredAt
 from lenslog.domain.splits import assign_split
 from lenslog.ports import AlreadyDecided, ImageExists, IndexChanged, ObjectHead, ObjectStore
+from lenslog.services.labels import LabelContext, LabelService, NotLabels, derive_classes
 from lenslog.services.near import NearPlan, apply_near_duplicates
 from lenslog.settings import CellResources
 
@@ -125,11 +129,22 @@ class IngestService:
         self.clock = clock
         self.peers = dict(peers or {})
         self.near = near_index or NearIndex(ledger.client, ledger.table)
+        self.labels = LabelService(config, resources, store, ledger)
 
     # entry -----------------------------------------------------------------------------------------
     def handle(self, ref: ObjectRef) -> Decision | None:
         """Decide one object named by an S3 event; None when there is nothing (more) to decide."""
-        if ref.is_sidecar:
+        kind = ref.kind
+        if kind == "coco":
+            try:
+                self.labels.on_label_file(ref)
+                return None
+            except NotLabels:
+                return self._on_sidecar(ref)  # a .json that is no COCO file: a sidecar after all
+        if kind in ("yolo", "voc", "class_map"):
+            self.labels.on_label_file(ref)
+            return None
+        if kind == "sidecar":
             return self._on_sidecar(ref)
         return self._on_image(ref)
 
@@ -149,6 +164,7 @@ class IngestService:
             return None  # deleted before we saw it; nothing to decide
         ref = ref.model_copy(update={"version_id": head.version_id, "etag": head.etag})
         sidecar = self._read_sidecar(ref.bucket, ref.key)
+        label_ctx = self.labels.context(ref.bucket, ref.key, sidecar.content)
         inp = gate.GateInput(
             key=ref.key,
             data=b"",
@@ -182,7 +198,7 @@ class IngestService:
             return self._relocate(ref, head, sidecar, home.cell, inspection.policy)
         try:
             decision = self._decide_and_commit(
-                ref, inspection, home, now, (ref.bucket, ref.key, head.version_id), head.metadata
+                ref, inspection, home, now, (ref.bucket, ref.key, head.version_id), head.metadata, label_ctx
             )
         except AlreadyDecided:
             prior = self.ledger.latest_decision(ref.bucket, ref.key, version)
@@ -190,6 +206,7 @@ class IngestService:
         if sidecar.present:
             self._delete_landing(ref.bucket, ref.key + SIDECAR_SUFFIX, sidecar.version)
         self._delete_landing(ref.bucket, ref.key, head.version_id)
+        decision = self.labels.after_commit(decision, label_ctx)
         if decision.status is Status.quarantined and Reason.metadata_incomplete in decision.reasons:
             # The sidecar may have landed while we decided: its own event may have missed the
             # pending item, so look once more now that the pending item is committed.
@@ -232,13 +249,24 @@ class IngestService:
         home: residency.Residency,
         s3_metadata: Mapping[str, str],
         now: datetime,
+        label_ctx: LabelContext | None = None,
     ) -> Decision:
         """The verdict on an inspected image that stays in this cell (before near duplicates)."""
         refusals = [
             *inspection.refusals,
             *self._policy_refusals(inspection.metadata, home, held=s3_metadata.get(HOLD_META), today=now),
         ]
+        labels = None
+        if label_ctx is not None:
+            info = inspection.info
+            labels = self.labels.resolve(label_ctx, inspection.metadata, info.width, info.height)
+            if self.labels.quarantines(inspection.metadata, labels):
+                detail = labels.warnings[0] if labels.warnings else "no valid box"
+                refusals.append(Refusal(reason=Reason.labels_invalid, detail=detail))
         decision = self._decide(ref, inspection, now, refusals)
+        if labels is not None:
+            decision.labels = labels
+            decision.metadata = derive_classes(decision.metadata, labels)
         decision.data_region = home.cell or self.res.cell
         decision.region_rule = home.rule
         decision.relocated_from = s3_metadata.get(ORIGIN_META)
@@ -252,11 +280,12 @@ class IngestService:
         now: datetime,
         source: tuple[str, str, str | None],
         s3_metadata: Mapping[str, str],
+        label_ctx: LabelContext | None = None,
     ) -> Decision:
         """Decide (the gate's verdict, then near duplicates against the index) and commit; when a
         band item changed between lookup and commit, look up again (see adapters/nearindex.py)."""
         for attempt in range(NEAR_RETRIES):
-            decision = self._evaluate(ref, inspection, home, s3_metadata, now)
+            decision = self._evaluate(ref, inspection, home, s3_metadata, now, label_ctx)
             plan = apply_near_duplicates(decision, inspection, self.config, self.near)
             try:
                 return self._commit(decision, inspection, source=source, s3_metadata=s3_metadata, plan=plan)
@@ -389,6 +418,7 @@ class IngestService:
                     resolve_pending=resolve_pending,
                     retention_days=days,
                     index_actions=plan.actions(self.near) if plan else (),
+                    extra_actions=self.labels.stem_actions(decision),
                 )
                 return decision
             except ImageExists:
@@ -454,8 +484,9 @@ class IngestService:
         # check then refuses it as misrouted, for an operator to erase or re-upload.
         home = residency.resolve(inspection.metadata, self.config, self.res.cell, inspection.policy)
         ref = ObjectRef(bucket=bucket, key=image_key, version_id=prior.version_id, etag=prior.etag)
+        label_ctx = self.labels.context(bucket, image_key, sidecar.content)
         for attempt in range(NEAR_RETRIES):
-            decision = self._evaluate(ref, inspection, home, s3_metadata, now).model_copy(
+            decision = self._evaluate(ref, inspection, home, s3_metadata, now, label_ctx).model_copy(
                 update={"reevaluated": True}
             )
             plan = apply_near_duplicates(decision, inspection, self.config, self.near)

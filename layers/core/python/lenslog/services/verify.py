@@ -11,6 +11,10 @@ in exactly one of these states, and ``reconcile`` checks each of them:
   named by the latest decision on that object version (``.sidecar.json`` beside it is allowed).
 - every image record, latest decision and pending item names an object that exists.
 
+- a **label file** kept in curated under ``labels/`` (or in quarantine under ``labels_invalid/``)
+  is named by its label file record; a label file none of whose images was ingested is listed as
+  an *orphan label* (``lenslog.services.verify_labels``), which is not an error.
+
 Anything else is an *orphan*: an object nothing accounts for, or a record whose object is gone.
 ``reconcile`` is a pure function over listings and table items; ``verify`` gathers them through
 the ports. Superseded decisions (the first verdict on an object that a late sidecar re-evaluated)
@@ -27,7 +31,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from lenslog.domain.labels.keys import KeyKind, classify
 from lenslog.ports import ListedObject
+from lenslog.services.verify_labels import account
 from lenslog.settings import CellResources
 
 REASON_SUFFIX = ".reason.json"
@@ -72,6 +78,7 @@ class Orphan:
 class VerifyReport:
     pending: list[Pending] = field(default_factory=list)
     orphans: list[Orphan] = field(default_factory=list)
+    orphan_labels: list[str] = field(default_factory=list)
     accounted: dict[str, Counter[str]] = field(default_factory=dict)
 
     @property
@@ -130,6 +137,11 @@ def reconcile(cells: Mapping[str, CellSnapshot], now: datetime) -> VerifyReport:
     named_by_image: set[tuple[str, str]] = set()
     named_by_decision: set[tuple[str, str]] = set()
     named_by_snapshot: set[tuple[str, str]] = set()
+    named_by_label: set[tuple[str, str]] = set()
+    for snap in cells.values():
+        labels = account(snap.items)
+        named_by_label |= labels.kept
+        report.orphan_labels += labels.orphan_labels
     for name, snap in cells.items():
         decisions: dict[tuple[str, str, str], tuple[bool, dict[str, Any]]] = {}
         for item in snap.items:
@@ -187,8 +199,9 @@ def reconcile(cells: Mapping[str, CellSnapshot], now: datetime) -> VerifyReport:
         decided = latest[name]
         for obj in snap.landing:
             version = obj.version_id or obj.etag or "unversioned"
-            if obj.key.lower().endswith(".json"):
-                state = "sidecar"
+            kind = classify(obj.key)
+            if kind is not KeyKind.image:
+                state = "sidecar" if kind in (KeyKind.sidecar, KeyKind.coco) else "label file"
             elif (res.landing_bucket, obj.key, version) in decided:
                 state = "decided, landing clean-up pending"
             else:
@@ -213,6 +226,11 @@ def reconcile(cells: Mapping[str, CellSnapshot], now: datetime) -> VerifyReport:
                     counted["curated snapshot manifest parts"] += 1
                 else:
                     report.orphans.append(Orphan(name, location, "snapshot manifest part no snapshot lists"))
+            elif obj.key.startswith("labels/"):
+                if (obj.bucket, obj.key) in named_by_label:
+                    counted["curated label files with record"] += 1
+                else:
+                    report.orphans.append(Orphan(name, location, "label file without its label file record"))
             elif match is None or match["id"][:2] != match["prefix"]:
                 report.orphans.append(Orphan(name, location, "curated key is not images/<id[:2]>/<id>.<ext>"))
             elif (obj.bucket, obj.key) not in named_by_image:
@@ -238,7 +256,10 @@ def reconcile(cells: Mapping[str, CellSnapshot], now: datetime) -> VerifyReport:
                 problems = []
                 if obj.key + REASON_SUFFIX not in keys:
                     problems.append("no reason document beside it")
-                if (obj.bucket, obj.key) not in named_by_decision:
+                if (obj.bucket, obj.key) not in named_by_decision and (
+                    obj.bucket,
+                    obj.key,
+                ) not in named_by_label:
                     problems.append("no decision names it")
                 if problems:
                     report.orphans.append(
@@ -277,6 +298,9 @@ def render(report: VerifyReport) -> str:
     if report.pending:
         lines.append(f"pending in landing ({len(report.pending)}):")
         lines.extend(f"  {p}" for p in sorted(report.pending, key=lambda p: -p.age))
+    if report.orphan_labels:
+        lines.append(f"orphan labels, no image of theirs ingested ({len(report.orphan_labels)}):")
+        lines.extend(f"  {label}" for label in report.orphan_labels)
     lines.append(f"orphans ({len(report.orphans)}):" if report.orphans else "orphans: none")
     lines.extend(f"  {o}" for o in report.orphans)
     return "\n".join(lines)
