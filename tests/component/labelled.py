@@ -1,12 +1,11 @@
 """A labelled set in a cell, as the ledger holds it once ingested: the image bytes in the curated
 bucket and one image record (with its decision and counters) per image, committed through the
-ledger's real transaction, each record's JSON carrying ``labels`` as the labels contract spells
-them.
+ledger's real transaction, each record carrying its ``labels``.
 
-``ingest_labelled_set`` is the one place that produces the ingested records for the snapshot and
-export tests. Until labelled uploads go through the gate it commits what the gate would; then it
-becomes: upload images and label files to the landing bucket, drain the worker, and return the same
-``Expected`` list read back from the decisions (the tests do not change).
+``ingest_labelled_set`` produces the records the snapshot and export tests need in every state the
+gate can leave them (a near duplicate, invalid labels, an unlabelled image, chosen splits) without
+crafting uploads that land there; ``test_export_through_the_gate`` takes the whole way round,
+labelled datasets of real photos decided by the gate.
 """
 
 from __future__ import annotations
@@ -17,15 +16,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from lenslog.domain.aggregates import dataset_increments, intake_increments
+from lenslog.domain.labels.models import Labels
 from lenslog.domain.models import Decision, Hashes, ImageInfo, ImageMetadata, Status, StoredAt
 from lenslog.services.ingest import curated_key
 from tests.images import encode, scene
-
-
-class LabelledDecision(Decision):
-    """A decision whose JSON carries ``labels`` (the labels work adds the field to ``Decision``)."""
-
-    labels: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -76,7 +70,7 @@ def ingest_labelled_set(
         key = curated_key(image_id, "JPEG")
         cell.s3.put_object(Bucket=cell.res.curated_bucket, Key=key, Body=body)
         decided = now + timedelta(seconds=i)
-        decision = LabelledDecision(
+        decision = Decision(
             key=f"uploads/depot-live/{camera}/img-{seed}.jpg",
             bucket=cell.res.landing_bucket,
             cell=cell.name,
@@ -100,7 +94,7 @@ def ingest_labelled_set(
             image=ImageInfo(format="JPEG", width=size[0], height=size[1], mode="RGB", bytes=len(body)),
             decided_at=decided,
             etag=hashlib.md5(body).hexdigest(),
-            labels={"format": "yolo", "warnings": [], **labels} if labels is not None else None,
+            labels=Labels.model_validate({"format": "yolo", **labels}) if labels is not None else Labels(),
         )
         cell.ledger.commit(
             decision=decision,
