@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import random
 import threading
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from PIL import Image, ImageEnhance, ImageFilter
 
 from lenslog.adapters.dynamo import DynamoLedger
-from lenslog.adapters.nearindex import NearIndex
+from lenslog.adapters.nearindex import NearIndex, near_pk
 from lenslog.adapters.s3 import S3ObjectStore
+from lenslog.domain import neardup as nd
 from lenslog.domain.models import ObjectRef
 from lenslog.services import leakage
 from lenslog.services.ingest import IngestService
@@ -95,8 +97,13 @@ def test_only_committed_images_are_indexed(eu, config):
     eu.drain()
     assert eu.decision("tiny.jpg", put)["status"] == "rejected"
     assert eu.items("NEAR#") == []
-    upload(eu, "e.jpg", scene(5, (800, 600)))
-    assert len(eu.items("NEAR#")) == config.near_duplicates.bands  # one item per band
+    d = upload(eu, "e.jpg", scene(5, (800, 600)))
+    own, views = int(d["hashes"]["phash"], 16), [int(h, 16) for h in d["hashes"]["crop_phashes"]]
+    assert len(views) == len(nd.CROP_VIEWS)
+    keys = nd.index_keys(own, views, config.near_duplicates.bands)
+    # its own hash in every band, each crop view in every other band (a shared key holds both)
+    assert {i["PK"]["S"] for i in eu.items("NEAR#")} == {near_pk(*k) for k in keys}
+    assert config.near_duplicates.bands < len(keys) <= config.near_duplicates.bands * (1 + len(views) // 2)
 
 
 def test_an_exact_duplicate_is_not_indexed_twice(eu, config):
@@ -104,8 +111,13 @@ def test_an_exact_duplicate_is_not_indexed_twice(eu, config):
     eu.put("f1.jpg", body, meta())
     eu.put("f2.jpg", body, meta())
     eu.drain()
-    counts = [int(i["n"]["N"]) for i in eu.items("NEAR#")]
-    assert counts == [1] * config.near_duplicates.bands
+    items = eu.items("NEAR#")
+    entries = [nd.Entry.decode(t) for i in items for t in i["e"]["SS"]]
+    assert len({e.image_id for e in entries}) == 1
+    assert sum(int(i["n"]["N"]) for i in items) == len(entries)  # the counter counts entries
+    assert sum(e.view is None for e in entries) == config.near_duplicates.bands  # own: every band
+    views = config.near_duplicates.bands // 2  # each crop view: every other band
+    assert sorted(Counter(e.view for e in entries if e.view).values()) == [views] * len(nd.CROP_VIEWS)
 
 
 def _service(stack, config, cell="eu") -> IngestService:
@@ -250,7 +262,6 @@ def test_an_index_lookup_finds_inserted_entries_in_constant_requests(stack, conf
     """Both layouts the config allows for a 10-bit threshold (docs/near-duplicates.md, sizing):
     8-bit bands read 2 batches of keys, 16-bit bands 6 (548 keys for the image within 2 bits per
     band, 28 for its flips and rotations); neither grows with the corpus."""
-    from lenslog.domain import neardup as nd
 
     res = stack.cells["eu"]
     client = stack.client("dynamodb", "eu")

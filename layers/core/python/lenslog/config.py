@@ -204,6 +204,11 @@ class NearDuplicateConfig(_Strict):
     bands: int = Field(8, ge=2, le=16)
     max_distance: int = Field(10, ge=0, le=32)
     burst_seconds: int = Field(10, ge=0)
+    crop_views: bool = Field(
+        True, description="index and look up the crop views, so that cropped copies find their frame"
+    )
+    check_distance: int = Field(45, ge=0, le=256, description="256-bit check, frame against frame")
+    crop_check_distance: int = Field(72, ge=0, le=256, description="256-bit check through a crop view")
 
     @model_validator(mode="after")
     def _lookup_stays_bounded(self) -> NearDuplicateConfig:
