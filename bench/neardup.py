@@ -202,6 +202,9 @@ def main() -> int:
     nd = config.near_duplicates
     print(f"rule: pHash 64 bits, {nd.bands} bands, max distance {nd.max_distance}, 8 dihedral variants")
 
+    from lenslog.local import emulator
+
+    emulator.install()  # transactions cost what they touch, not a copy of the whole table
     with mock_aws():
         stack = provision(config, endpoint_url=None)
         worker = Worker(stack)
