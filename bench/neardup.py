@@ -270,10 +270,20 @@ def main() -> int:
         wrong = 0
         results: dict[str, list[tuple[bool, bool, int | None]]] = defaultdict(list)
         refused: Counter[str] = Counter()
+        # Dark and low-information originals keep their rules (a dark frame links only as a burst of
+        # one camera, a low-information one never): their copies are counted apart, not as misses.
+        special = {
+            i: sorted({"dark", "low_information"} & set(((d or {}).get("quality") or {}).get("flags") or []))
+            for i, d in enumerate(orig_decisions)
+        }
+        kept_apart: Counter[str] = Counter()
         for edit, i, ref in copies:
             d = ledger.get_decision(res.landing_bucket, ref["key"], ref["version"]) or {}
             if d.get("status") == "rejected":  # e.g. a PNG of a 10-megapixel photo is over 6 MB
                 refused[f"{edit}: {','.join(d.get('reasons', []))}"] += 1
+                continue
+            if special[i]:
+                kept_apart[f"{photos[i][0]} ({','.join(special[i])}): {d.get('status')}"] += 1
                 continue
             root = orig_decisions[i]["cluster_id"] if orig_decisions[i] else None
             ok = d.get("status") in ("near_duplicate", "duplicate") and d.get("cluster_id") == root
@@ -309,6 +319,10 @@ def main() -> int:
             )
         if refused:
             print(f"copies refused by the gate (not counted): {dict(refused)}")
+        if kept_apart:
+            print(f"copies of dark or low-information originals (own rules, not counted): {dict(kept_apart)}")
+        figures["refused_copies"] = dict(refused)
+        figures["copies_of_dark_or_low_information_originals"] = dict(kept_apart)
         linked_originals = sum(1 for d in orig_decisions if d and d.get("status") != "accepted")
         print()
         print(
@@ -323,15 +337,11 @@ def main() -> int:
             print(f"  {op:<20} {n / images:6.2f}   (originals only: {first:.2f})")
         print(f"  {'total':<20} {sum(counts.values()) / images:6.2f}")
         capacity = index_capacity(ddb, res.table)
-        indexed = sum(1 for d in orig_decisions if d and d.get("hashes", {}).get("near_index") == "indexed")
-        indexed += sum(
-            1
-            for _, _, ref in copies
-            if (ledger.get_decision(res.landing_bucket, ref["key"], ref["version"]) or {})
-            .get("hashes", {})
-            .get("near_index")
-            == "indexed"
-        )
+        every = [
+            *orig_decisions,
+            *(ledger.get_decision(res.landing_bucket, r["key"], r["version"]) for _, _, r in copies),
+        ]
+        indexed = sum(1 for d in every if ((d or {}).get("hashes") or {}).get("near_index") == "indexed")
         per_image = {k: round(v / max(1, indexed), 2) for k, v in capacity.items()}
         print(f"index capacity per indexed image ({indexed} indexed): {per_image}")
         figures.update(
