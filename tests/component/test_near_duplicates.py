@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import random
 import threading
+from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from PIL import Image, ImageEnhance, ImageFilter
 
 from lenslog.adapters.dynamo import DynamoLedger
-from lenslog.adapters.nearindex import NearIndex
+from lenslog.adapters.nearindex import NearIndex, near_pk
 from lenslog.adapters.s3 import S3ObjectStore
+from lenslog.domain import neardup as nd
 from lenslog.domain.models import ObjectRef
 from lenslog.services import leakage
 from lenslog.services.ingest import IngestService
@@ -72,6 +75,50 @@ def test_near_duplicates_from_one_camera_within_burst_seconds_are_a_burst(eu):
     assert later["status"] == "near_duplicate" and later["burst"] is False
 
 
+CAMERA = Path(__file__).resolve().parents[1] / "data" / "camera"
+
+
+def _central(img: Image.Image, keep: float) -> Image.Image:
+    cut = (1 - keep) / 2
+    return img.crop(nd.crop_box(img.size, (cut, cut, cut, cut)))
+
+
+def test_a_central_90pct_crop_of_a_real_photo_is_a_near_duplicate_of_it(eu):
+    """Issue 19: a camera photo (Canon PowerShot S40, Pillow's test data) and the central 90% of
+    it re-encoded, through S3 -> SQS -> the ingest handler; then the reverse order, another photo."""
+    put = eu.put("flower.jpg", (CAMERA / "pillow-flower.jpg").read_bytes(), meta())
+    eu.drain()
+    original = eu.decision("flower.jpg", put)
+    with Image.open(CAMERA / "pillow-flower.jpg") as img:
+        crop = upload(eu, "flower-crop.jpg", _central(img, 0.9), at=T0 + timedelta(days=2))
+    assert original["status"] == "accepted" and len(original["hashes"]["crop_phashes"]) == 10
+    assert crop["status"] == "near_duplicate" and crop["duplicate_of"] == original["image_id"]
+    assert crop["cluster_id"] == original["image_id"] and crop["split"] == original["split"]
+    assert crop["distance"] <= 10 and crop["stored"]["bucket"] == eu.res.curated_bucket
+
+    with Image.open(CAMERA / "pillow-iptc.jpg") as img:  # the crop first, its frame later
+        first = upload(eu, "iptc-crop.jpg", _central(img, 0.9), camera="cam-02", at=T0)
+    put = eu.put(
+        "iptc.jpg", (CAMERA / "pillow-iptc.jpg").read_bytes(), meta("cam-02", T0 + timedelta(days=1))
+    )
+    eu.drain()
+    frame = eu.decision("iptc.jpg", put)
+    assert first["status"] == "accepted" and first["cluster_id"] != original["image_id"]
+    assert frame["status"] == "near_duplicate" and frame["cluster_id"] == first["image_id"]
+
+
+def test_crop_views_can_be_turned_off_and_then_the_crop_is_a_new_image(stack, config):
+    plain = config.model_copy(
+        update={"near_duplicates": config.near_duplicates.model_copy(update={"crop_views": False})}
+    )
+    service = _service(stack, plain)
+    root = service.handle(_put(stack, "p.jpg", (CAMERA / "pillow-flower.jpg").read_bytes(), meta()))
+    with Image.open(CAMERA / "pillow-flower.jpg") as img:
+        crop = service.handle(_put(stack, "p-crop.jpg", encode(_central(img, 0.9)), meta()))
+    assert root.status == "accepted" and root.hashes.crop_phashes == []
+    assert crop.status == "accepted" and crop.duplicate_of is None
+
+
 def test_unrelated_photos_are_not_linked(eu):
     decisions = [
         upload(eu, f"u{i}.jpg", scene(100 + i, (800, 600)), at=T0 + timedelta(minutes=i)) for i in range(6)
@@ -95,8 +142,13 @@ def test_only_committed_images_are_indexed(eu, config):
     eu.drain()
     assert eu.decision("tiny.jpg", put)["status"] == "rejected"
     assert eu.items("NEAR#") == []
-    upload(eu, "e.jpg", scene(5, (800, 600)))
-    assert len(eu.items("NEAR#")) == config.near_duplicates.bands  # one item per band
+    d = upload(eu, "e.jpg", scene(5, (800, 600)))
+    own, views = int(d["hashes"]["phash"], 16), [int(h, 16) for h in d["hashes"]["crop_phashes"]]
+    assert len(views) == len(nd.CROP_VIEWS)
+    keys = nd.index_keys(own, views, config.near_duplicates.bands)
+    # its own hash in every band, each crop view in every other band (a shared key holds both)
+    assert {i["PK"]["S"] for i in eu.items("NEAR#")} == {near_pk(*k) for k in keys}
+    assert config.near_duplicates.bands < len(keys) <= config.near_duplicates.bands * (1 + len(views) // 2)
 
 
 def test_an_exact_duplicate_is_not_indexed_twice(eu, config):
@@ -104,8 +156,13 @@ def test_an_exact_duplicate_is_not_indexed_twice(eu, config):
     eu.put("f1.jpg", body, meta())
     eu.put("f2.jpg", body, meta())
     eu.drain()
-    counts = [int(i["n"]["N"]) for i in eu.items("NEAR#")]
-    assert counts == [1] * config.near_duplicates.bands
+    items = eu.items("NEAR#")
+    entries = [nd.Entry.decode(t) for i in items for t in i["e"]["SS"]]
+    assert len({e.image_id for e in entries}) == 1
+    assert sum(int(i["n"]["N"]) for i in items) == len(entries)  # the counter counts entries
+    assert sum(e.view is None for e in entries) == config.near_duplicates.bands  # own: every band
+    views = config.near_duplicates.bands // 2  # each crop view: every other band
+    assert sorted(Counter(e.view for e in entries if e.view).values()) == [views] * len(nd.CROP_VIEWS)
 
 
 def _service(stack, config, cell="eu") -> IngestService:
@@ -250,7 +307,6 @@ def test_an_index_lookup_finds_inserted_entries_in_constant_requests(stack, conf
     """Both layouts the config allows for a 10-bit threshold (docs/near-duplicates.md, sizing):
     8-bit bands read 2 batches of keys, 16-bit bands 6 (548 keys for the image within 2 bits per
     band, 28 for its flips and rotations); neither grows with the corpus."""
-    from lenslog.domain import neardup as nd
 
     res = stack.cells["eu"]
     client = stack.client("dynamodb", "eu")
@@ -297,3 +353,26 @@ def test_a_full_band_item_degrades_the_index_and_the_decision_says_so(eu, config
     assert copy["status"] == "near_duplicate" and copy["duplicate_of"] == first["image_id"]
     assert copy["hashes"]["near_index"] == "degraded:band_full"
     assert first["hashes"]["near_index"] == "indexed"
+
+
+def test_erasing_a_cluster_root_repoints_every_index_entry_of_its_crop(eu, stack):
+    """The survivors' entries under their crop views move to the new root too, and the erased
+    root leaves no entry under any of its keys."""
+    from lenslog.runtime import erasure_service
+    from lenslog.services.erasure import ErasureRequest
+
+    put = eu.put("root.jpg", (CAMERA / "pillow-iptc.jpg").read_bytes(), meta())
+    eu.drain()
+    root = eu.decision("root.jpg", put)
+    with Image.open(CAMERA / "pillow-iptc.jpg") as img:
+        crop = upload(eu, "root-crop.jpg", _central(img, 0.9), at=T0 + timedelta(hours=1))
+        other = upload(eu, "root-crop2.jpg", _central(img, 0.8), at=T0 + timedelta(hours=2))
+    assert crop["cluster_id"] == other["cluster_id"] == root["image_id"]
+    erasure_service(stack.settings("eu")).erase(
+        ErasureRequest(subject="image", value=root["image_id"], requested_by="dpo@example.com", reason="t")
+    )
+    entries = [nd.Entry.decode(t) for i in eu.items("NEAR#") for t in i.get("e", {}).get("SS", [])]
+    assert root["image_id"] not in {e.image_id for e in entries}
+    survivors = [e for e in entries if e.image_id in (crop["image_id"], other["image_id"])]
+    assert {e.view for e in survivors} == {None, *nd.VIEW_NAMES}
+    assert {e.cluster for e in survivors} == {crop["image_id"]}  # the earlier survivor is the root

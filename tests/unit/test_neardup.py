@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
+import itertools
 import random
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from lenslog.config import NearDuplicateConfig
-from lenslog.domain import hashing
+from lenslog.domain import decode, hashing
 from lenslog.domain import neardup as nd
 from tests.images import scene
 
@@ -144,3 +148,173 @@ def test_the_config_refuses_bands_that_would_make_the_lookup_explode():
         NearDuplicateConfig(bands=4, max_distance=12)
     with pytest.raises(ValueError):
         NearDuplicateConfig(bands=6)
+
+
+# crop views and check hashes (issue 19) -------------------------------------------------------------
+CAMERA = Path(__file__).resolve().parents[1] / "data" / "camera"
+REAL = ("pillow-flower.jpg", "pillow-iptc.jpg")  # real camera photos, >= 256 px
+
+
+def prints_of_bytes(data: bytes, crop_views: bool = True) -> nd.Prints:
+    """The prints the gate takes: its decode (draft JPEG, orientation, working copy), grey."""
+    decoded = decode.decode(data, formats=("JPEG",), max_pixels=50_000_000, min_width=1, min_height=1)
+    return nd.prints_of(decoded.working.convert("L"), crop_views)
+
+
+def jpeg_of(img: Image.Image, quality: int = 90) -> bytes:
+    buf = io.BytesIO()
+    img.convert("RGB").save(buf, "JPEG", quality=quality)
+    return buf.getvalue()
+
+
+def cut(img: Image.Image, left: float, top: float, right: float, bottom: float) -> Image.Image:
+    return img.crop(nd.crop_box(img.size, (left, top, right, bottom)))
+
+
+def linked(query: nd.Prints, stored: nd.Prints, cfg: NearDuplicateConfig | None = None) -> nd.Match | None:
+    """What the service does: read the keys of the query, match what the stored image filed there."""
+    cfg = cfg or NearDuplicateConfig()
+    own = nd.Entry("stored", stored.variants[0], check=stored.checks[0] if stored.checks else None)
+    index = nd.index_entries(own, stored.views, stored.view_checks, cfg.bands)
+    radius = nd.radius_for(cfg.max_distance, cfg.bands)
+    read = [
+        e for k in nd.query_keys(query.variants, query.views, cfg.bands, radius) for e in index.get(k, [])
+    ]
+    q = nd.Query(query.variants, views=query.views, checks=query.checks, view_checks=query.view_checks)
+    return nd.best_match(
+        q, read, cfg.max_distance, cfg.burst_seconds, cfg.check_distance, cfg.crop_check_distance
+    )
+
+
+CROPS = {
+    "central 90%": (0.05, 0.05, 0.05, 0.05),
+    "central 80%": (0.1, 0.1, 0.1, 0.1),
+    "10% off the left": (0.1, 0.0, 0.0, 0.0),
+    "10% off the bottom": (0.0, 0.0, 0.0, 0.1),
+    "5% off top and right": (0.0, 0.05, 0.05, 0.0),
+}
+
+
+@pytest.mark.parametrize("name", REAL)
+@pytest.mark.parametrize("crop", CROPS)
+def test_a_crop_of_a_real_photo_finds_its_original_in_either_order(name, crop):
+    raw = (CAMERA / name).read_bytes()
+    original = prints_of_bytes(raw)
+    with Image.open(io.BytesIO(raw)) as img:
+        cropped = prints_of_bytes(jpeg_of(cut(img, *CROPS[crop])))
+    after = linked(cropped, original)  # the crop arrives after its original
+    assert after is not None and after.distance <= 10 and after.variant.startswith("crop:")
+    before = linked(original, cropped)  # ... or before it
+    assert before is not None and before.variant.startswith("cropped_by:")
+
+
+def test_without_crop_views_the_central_90pct_crops_are_missed():
+    for name in REAL:
+        raw = (CAMERA / name).read_bytes()
+        with Image.open(io.BytesIO(raw)) as img:
+            cropped = prints_of_bytes(jpeg_of(cut(img, *CROPS["central 90%"])), crop_views=False)
+        assert linked(cropped, prints_of_bytes(raw, crop_views=False)) is None
+
+
+def test_distinct_photos_and_their_crops_do_not_link():
+    images = []
+    for name in REAL:
+        with Image.open(CAMERA / name) as img:
+            images.append(img.convert("RGB"))
+    images += [scene(200 + s, (640, 480)) for s in range(6)]
+    prints = [prints_of_bytes(jpeg_of(img)) for img in images]
+    crops = [[prints_of_bytes(jpeg_of(cut(img, *c))) for c in CROPS.values()] for img in images]
+    for i, j in itertools.permutations(range(len(images)), 2):
+        assert linked(prints[i], prints[j]) is None, (i, j)
+        assert all(linked(c, prints[j]) is None for c in crops[i]), (i, j)
+
+
+def test_the_check_hash_refuses_a_pair_the_64_bit_hash_alone_would_link():
+    query = nd.Query(variants=(0,), checks=(0,))
+    near = nd.Entry("a", 0b11, check=(1 << 40) - 1)  # 2 bits apart, checks 40 bits apart
+    far = nd.Entry("b", 0b11, check=(1 << 46) - 1)  # checks 46 bits apart
+    assert nd.best_match(query, [near], 10, 10).image_id == "a"
+    assert nd.best_match(query, [far], 10, 10) is None
+    assert nd.best_match(query, [far], 10, 10, check_distance=46) is not None
+    legacy = nd.Entry("c", 0b11)  # written before check hashes: the 64-bit rule alone
+    assert nd.best_match(query, [legacy], 10, 10) is not None
+
+
+def test_a_crop_view_is_compared_only_with_the_querys_own_hash_and_a_looser_check():
+    view = nd.Entry("v", 0, view="c95", check=(1 << 60) - 1)  # check 60 bits off: within 72
+    own_hash_matches = nd.Query(variants=(0, 0xFF), checks=(0, 0))
+    m = nd.best_match(own_hash_matches, [view], 10, 10)
+    assert m is not None and m.variant == "crop:c95"
+    flipped_only = nd.Query(variants=(0xFFFF_FFFF_FFFF, 0), checks=(0, 0))  # only a flip is near
+    assert nd.best_match(flipped_only, [view], 10, 10) is None
+    views_only = nd.Query(variants=(0xFFFF_FFFF_FFFF,), views=(0,), view_checks=(0,))
+    assert nd.best_match(views_only, [view], 10, 10) is None  # never a view against a view
+    assert nd.best_match(own_hash_matches, [view], 10, 10, crop_check_distance=59) is None
+
+
+def test_dark_and_low_information_rules_hold_through_crop_views():
+    dark_view = nd.Entry("d", 0, camera_id="cam-01", captured_at=1000, dark=True, view="c85", check=0)
+    q = nd.Query(variants=(0,), checks=(0,), camera_id="cam-01", captured_at=1004)
+    assert nd.best_match(q, [dark_view], 10, 10) is not None  # a burst of one camera
+    assert nd.best_match(replace(q, captured_at=2000), [dark_view], 10, 10) is None
+    assert nd.best_match(replace(q, camera_id="cam-02"), [dark_view], 10, 10) is None
+    blank = replace(q, views=(0,), view_checks=(0,), flags=("low_information",))
+    assert (
+        nd.best_match(blank, [nd.Entry("x", 0, check=0), nd.Entry("y", 0, view="c95", check=0)], 10, 10)
+        is None
+    )
+
+
+def test_an_image_is_filed_under_its_own_bands_and_its_views_under_every_other_band():
+    prints = prints_of_bytes((CAMERA / REAL[0]).read_bytes())
+    own = nd.Entry("i", prints.variants[0], check=prints.checks[0])
+    index = nd.index_entries(own, prints.views, prints.view_checks, 8)
+    assert set(nd.band_keys(own.phash, 8)) <= set(index)
+    filed = [e for entries in index.values() for e in entries]
+    assert sum(e.view is None for e in filed) == 8
+    for name, h, c in zip(nd.VIEW_NAMES, prints.views, prints.view_checks, strict=True):
+        mine = [k for k, entries in index.items() if any(e.view == name for e in entries)]
+        assert sorted(mine) == sorted(nd.view_keys([h], 8)) and all(b % 2 == 0 for b, _ in mine)
+        assert all(e.phash == h and e.check == c for e in filed if e.view == name)
+    assert set(index) == set(nd.index_keys(own.phash, prints.views, 8))
+    keys = nd.query_keys(prints.variants, prints.views, 8, 1)
+    assert len(keys) <= 8 * 9 + 7 * 8 + 10 * 4 <= 200  # still two BatchGetItem requests
+
+
+def test_an_entry_with_a_view_and_a_check_round_trips_and_old_entries_still_decode():
+    e = nd.Entry("ab" * 32, 0xF0F0, cluster_id="cd" * 32, split="val", view="tl8", check=(1 << 255) | 5)
+    assert nd.Entry.decode(e.encode()) == e
+    old = nd.Entry("ab" * 32, 0xF0F0, split="val")
+    assert old.encode().count("|") == 6  # entries without a view or check keep their old text
+    assert nd.Entry.decode(old.encode()) == old
+    with pytest.raises(ValueError):
+        nd.Entry.decode(old.encode() + "|nonsense|00")
+
+
+def test_the_check_hash_is_imagehash_phash_of_hash_size_16_bit_for_bit():
+    import imagehash
+
+    for seed in range(3):
+        img = scene(seed, (640, 480))
+        ours = hashing.hex_of(hashing.bits_of(nd.check_block(img.convert("L"))), nd.CHECK_BITS)
+        assert ours == str(imagehash.phash(img, hash_size=16))
+
+
+def test_check_variants_estimated_from_a_stored_check_stay_close_to_the_real_ones():
+    for seed in range(3):
+        prints = nd.prints_of(scene(seed, (512, 512)).convert("L"))
+        estimated = nd.hash_variants(prints.checks[0], nd.CHECK_SIZE)
+        assert estimated[0] == prints.checks[0]
+        assert all(hashing.hamming(e, v) <= 24 for e, v in zip(estimated, prints.checks, strict=True))
+
+
+def test_leakage_pairs_include_a_crop_and_its_frame():
+    raw = (CAMERA / REAL[1]).read_bytes()
+    with Image.open(io.BytesIO(raw)) as img:
+        crop = prints_of_bytes(jpeg_of(cut(img, *CROPS["central 90%"])))
+    frame = prints_of_bytes(raw)
+    other = prints_of_bytes(jpeg_of(scene(77, (640, 480))))
+    entries = [nd.Entry(n, p.variants[0]) for n, p in (("frame", frame), ("crop", crop), ("other", other))]
+    prints = {"frame": frame, "crop": crop, "other": other}
+    assert nd.near_pairs(entries, 8, 10, 10, prints) == {("crop", "frame")}
+    assert nd.near_pairs(entries, 8, 10, 10) == set()  # from the 64-bit hashes alone: missed

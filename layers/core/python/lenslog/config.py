@@ -221,6 +221,11 @@ class NearDuplicateConfig(_Strict):
         300, ge=0, description="a run examines links decided at least this long ago (commits in flight)"
     )
     leakage_max_links: int = Field(20_000, ge=1, description="links a run examines at most; the next goes on")
+    crop_views: bool = Field(
+        True, description="index and look up the crop views, so that cropped copies find their frame"
+    )
+    check_distance: int = Field(45, ge=0, le=256, description="256-bit check, frame against frame")
+    crop_check_distance: int = Field(72, ge=0, le=256, description="256-bit check through a crop view")
 
     @model_validator(mode="after")
     def _lookup_stays_bounded(self) -> NearDuplicateConfig:

@@ -18,7 +18,7 @@ The index lives in the cell's own table: a cell never sees another cell's hashes
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +26,7 @@ from lenslog.adapters import schema as s
 from lenslog.domain.neardup import Entry
 
 BATCH_GET_LIMIT = 100
-MAX_ENTRIES = 2000  # ~170 bytes each: a band item stays far below DynamoDB's 400 KB item limit
+MAX_ENTRIES = 1500  # ~245 bytes each (with the 256-bit check hash): an item stays under 400 KB
 BAND_SK = "BAND"
 
 
@@ -84,14 +84,22 @@ class NearIndex:
         counters ``seen`` (a band item that changed since the lookup fails the transaction).
         A band item already holding ``MAX_ENTRIES`` is left alone (the image is still found
         through its other bands); see docs/near-duplicates.md for the limits."""
+        return self.insert_many_actions({key: [entry] for key in bands_of}, seen)
+
+    def insert_many_actions(
+        self, entries_by_key: Mapping[tuple[int, int], Sequence[Entry]], seen: Lookup
+    ) -> list[dict[str, Any]]:
+        """``insert_actions`` for an image indexed under several hashes: one action per key (a
+        transaction may touch an item once), adding every entry filed under that key."""
         actions: list[dict[str, Any]] = []
-        for key in bands_of:
+        for key, entries in entries_by_key.items():
             n = seen.counters.get(key, 0)
-            if n >= MAX_ENTRIES:
+            if n >= MAX_ENTRIES or not entries:
                 continue
+            texts = sorted({e.encode() for e in entries})
             values: dict[str, Any] = {
-                ":e": {"SS": [entry.encode()]},
-                ":one": {"N": "1"},
+                ":e": {"SS": texts},
+                ":one": {"N": str(len(texts))},
                 ":k": {"S": "near_band"},
             }
             if key in seen.counters and n > 0:
@@ -129,11 +137,11 @@ class NearIndex:
     def bulk_load(self, entries: Sequence[Entry], bands: int) -> int:
         """Add many entries at once: one ``UpdateItem`` per touched band item, whatever the number
         of entries (back-fills and benchmarks; not for concurrent ingestion). Returns the items."""
-        from lenslog.domain.neardup import band_keys
+        from lenslog.domain.neardup import band_keys, view_keys
 
         grouped: dict[tuple[int, int], list[str]] = {}
         for e in entries:
-            for key in band_keys(e.phash, bands):
+            for key in band_keys(e.phash, bands) if e.view is None else view_keys([e.phash], bands):
                 grouped.setdefault(key, []).append(e.encode())
         for key, texts in grouped.items():
             self.client.update_item(
@@ -149,11 +157,13 @@ class NearIndex:
         return len(grouped)
 
     # erasure ---------------------------------------------------------------------------------------
-    def _entries_of(self, image_id: str, phash: int, bands: int) -> list[tuple[tuple[int, int], str]]:
+    def _entries_of(
+        self, image_id: str, phash: int, bands: int, keys: Sequence[tuple[int, int]] | None = None
+    ) -> list[tuple[tuple[int, int], str]]:
         from lenslog.domain.neardup import band_keys
 
         found = []
-        for key in band_keys(phash, bands):
+        for key in band_keys(phash, bands) if keys is None else keys:
             item = self.client.get_item(
                 TableName=self.table,
                 Key={s.PK: {"S": near_pk(*key)}, s.SK: {"S": BAND_SK}},
@@ -174,18 +184,29 @@ class NearIndex:
             ExpressionAttributeValues={":e": {"SS": [text]}, ":one": {"N": "1"}},
         )
 
-    def remove(self, image_id: str, phash: int, bands: int) -> int:
-        """Take an image out of the index (erasure); the number of band entries removed."""
-        found = self._entries_of(image_id, phash, bands)
+    def remove(
+        self, image_id: str, phash: int, bands: int, keys: Sequence[tuple[int, int]] | None = None
+    ) -> int:
+        """Take an image out of the index (erasure); the number of band entries removed. ``keys``:
+        every key the image is indexed under (``neardup.index_keys``; default: its own bands)."""
+        found = self._entries_of(image_id, phash, bands, keys)
         for key, text in found:
             self._update(key, "DELETE", text)
         return len(found)
 
-    def recluster(self, image_id: str, phash: int, bands: int, cluster_id: str | None) -> int:
-        """Point an indexed image at a new cluster root (its root was erased)."""
+    def recluster(
+        self,
+        image_id: str,
+        phash: int,
+        bands: int,
+        cluster_id: str | None,
+        keys: Sequence[tuple[int, int]] | None = None,
+    ) -> int:
+        """Point an indexed image at a new cluster root (its root was erased); ``keys`` as in
+        ``remove``."""
         from dataclasses import replace
 
-        found = self._entries_of(image_id, phash, bands)
+        found = self._entries_of(image_id, phash, bands, keys)
         for key, text in found:
             self._update(key, "DELETE", text)
             self._update(key, "ADD", replace(Entry.decode(text), cluster_id=cluster_id).encode())

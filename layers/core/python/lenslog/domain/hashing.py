@@ -26,7 +26,7 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=4)
 def _dct_rows(n: int = HASH_SIZE * HIGHFREQ_FACTOR, keep: int = HASH_SIZE) -> np.ndarray:
     """The first ``keep`` rows of scipy.fftpack's unnormalised DCT-II matrix of size n."""
     import numpy as np
@@ -49,6 +49,20 @@ def dct_lowfreq(image: Image.Image) -> np.ndarray:
     return block
 
 
+def dct_block(image: Image.Image, hash_size: int) -> np.ndarray:
+    """The hash_size x hash_size low-frequency DCT block of the image's (4 x hash_size)-square grey
+    thumbnail: imagehash's ``phash(image, hash_size)`` before its threshold (``dct_lowfreq`` is
+    ``hash_size = 8``)."""
+    import numpy as np
+    from PIL import Image
+
+    size = hash_size * HIGHFREQ_FACTOR
+    small = image.convert("L").resize((size, size), Image.Resampling.LANCZOS)
+    c = _dct_rows(size, hash_size)
+    block: np.ndarray = c @ np.asarray(small, dtype=np.float64) @ c.T
+    return block
+
+
 def bits_of(block: np.ndarray) -> int:
     """Threshold a DCT block at its median into an int, row-major, most significant bit first."""
     import numpy as np
@@ -62,6 +76,7 @@ def phash(image: Image.Image) -> int:
 
 
 def hex_of(value: int, bits: int = HASH_SIZE * HASH_SIZE) -> str:
+    """Fixed-width hex: 16 digits for a 64-bit hash (``bits=256``: 64 digits for a check hash)."""
     return f"{value:0{bits // 4}x}"
 
 

@@ -174,6 +174,11 @@ class Hashes(BaseModel):
     sha256: str
     phash: str | None = None
     phash_algorithm: str | None = None
+    phash_check: str | None = Field(None, description="256-bit pHash (16x16 of 64x64) confirming matches")
+    crop_phashes: list[str] = Field(
+        default_factory=list, description="pHashes of the near-duplicate crop views, in their fixed order"
+    )
+    crop_checks: list[str] = Field(default_factory=list, description="256-bit pHashes of the crop views")
     near_index: str | None = Field(None, description="indexed, or why the image is not matched perceptually")
     library_versions: dict[str, str] = Field(default_factory=dict)
 

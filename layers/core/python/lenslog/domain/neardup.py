@@ -10,12 +10,27 @@ Dihedral variants: flipping the 32x32 thumbnail horizontally multiplies DCT coef
 (-1)^v, flipping it vertically by (-1)^u, and transposing it transposes the block. The 8 hashes of
 an image's flips and 90-degree rotations therefore come from one DCT block by sign changes and a
 transpose, thresholded again at their own median: no new resize, no new transform.
+
+Crop views: the pHash of a crop moves far from the pHash of its frame (a central 90% crop, 10-22
+bits). So an image is also indexed under the pHashes of ten fixed crops of its own working copy
+(``CROP_VIEWS``: central 95% and 85%, 8% off each side, 8% off each pair of adjacent sides), each
+in every other band, as entries of their own. A pair links when the frame of one is within the
+threshold of the frame *or a crop view* of the other, whichever came first: the query's frame is
+looked up against stored views, the query's views against stored frames. Views are never
+compared with views, nor with flipped variants.
+
+Check hash: a 64-bit hash cannot keep unrelated images apart at scale (two random 64-bit hashes
+are within 10 bits with probability 1e-8: dozens of pairs among 100,000 images). Every
+comparison that passes the threshold is therefore confirmed by the 256-bit pHash of the same two
+regions (imagehash's ``phash(hash_size=16)``), carried in the entry: within ``check_distance``
+for frame against frame, within ``crop_check_distance`` when a crop view is involved (a view is
+only near the real crop, so its fine detail moves more). docs/near-duplicates.md has the figures.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
@@ -28,6 +43,25 @@ if TYPE_CHECKING:
 
 HASH_BITS = 64
 VARIANTS = ("identity", "flip_h", "flip_v", "rot180", "transpose", "rot90", "rot270", "transverse")
+# (name, (left, top, right, bottom) fractions cut off); chosen *between* the common crops (central
+# 90% and 80%, 10% off one side, 5% off two sides) so that they are not fitted to any one of them.
+CROP_VIEWS: tuple[tuple[str, tuple[float, float, float, float]], ...] = (
+    ("c95", (0.025, 0.025, 0.025, 0.025)),
+    ("c85", (0.075, 0.075, 0.075, 0.075)),
+    ("l8", (0.08, 0.0, 0.0, 0.0)),
+    ("t8", (0.0, 0.08, 0.0, 0.0)),
+    ("r8", (0.0, 0.0, 0.08, 0.0)),
+    ("b8", (0.0, 0.0, 0.0, 0.08)),
+    ("tl8", (0.08, 0.08, 0.0, 0.0)),
+    ("tr8", (0.0, 0.08, 0.08, 0.0)),
+    ("br8", (0.0, 0.0, 0.08, 0.08)),
+    ("bl8", (0.08, 0.0, 0.0, 0.08)),
+)
+VIEW_NAMES = tuple(name for name, _ in CROP_VIEWS)
+CHECK_SIZE = 16  # the check hash: a 16 x 16 DCT block of a 64 x 64 thumbnail, 256 bits
+CHECK_BITS = CHECK_SIZE * CHECK_SIZE
+CHECK_DISTANCE = 45  # frame against frame (edits measured up to 28, unrelated from 58)
+CROP_CHECK_DISTANCE = 72  # a crop view against a frame (crops measured up to 72 through a view)
 LOW_INFORMATION = "low_information"
 DARK = "dark"
 
@@ -80,6 +114,38 @@ def lookup_keys(hashes: Sequence[int], bands: int, radius: int = 0) -> list[tupl
     return list(seen)
 
 
+def view_bands(bands: int) -> range:
+    """The bands a crop view is indexed and looked up under: every other band (half the items)."""
+    return range(0, bands, 2)
+
+
+def view_keys(views: Sequence[int], bands: int) -> list[tuple[int, int]]:
+    """The (band, value) keys of crop views: their values in ``view_bands`` only, exactly."""
+    out: dict[tuple[int, int], None] = {}
+    for h in views:
+        values = band_values(h, bands)
+        for band in view_bands(bands):
+            out.setdefault((band, values[band]), None)
+    return list(out)
+
+
+def index_keys(phash: int, views: Sequence[int], bands: int) -> list[tuple[int, int]]:
+    """Every distinct band key an image is indexed under: its own hash in every band, its crop
+    views in ``view_bands`` (``bands + len(views) * bands / 2`` keys at most)."""
+    out = dict.fromkeys(band_keys(phash, bands))
+    out.update(dict.fromkeys(view_keys(views, bands)))
+    return list(out)
+
+
+def query_keys(
+    variants: Sequence[int], views: Sequence[int], bands: int, radius: int
+) -> list[tuple[int, int]]:
+    """Every distinct key a lookup reads: ``lookup_keys`` of the variants, the views' exact keys."""
+    out = dict.fromkeys(lookup_keys(variants, bands, radius))
+    out.update(dict.fromkeys(view_keys(views, bands)))
+    return list(out)
+
+
 def guaranteed(max_distance: int, bands: int, radius: int = 0) -> bool:
     """Whether every pair within ``max_distance`` is sure to share a looked-up band key."""
     return max_distance < bands * (radius + 1)
@@ -119,6 +185,49 @@ def variant_hashes(image: Image.Image) -> tuple[int, ...]:
     return dihedral_hashes(hashing.dct_lowfreq(image))
 
 
+def crop_box(size: tuple[int, int], cut: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
+    w, h = size
+    left, top, right, bottom = cut
+    return (round(w * left), round(h * top), w - round(w * right), h - round(h * bottom))
+
+
+def crop_view_hashes(image: Image.Image) -> tuple[int, ...]:
+    """The pHash of each ``CROP_VIEWS`` crop of the image (the gate passes its grey working copy,
+    so a view costs one crop and one 32x32 resize)."""
+    return tuple(hashing.phash(image.crop(crop_box(image.size, cut))) for _, cut in CROP_VIEWS)
+
+
+def check_block(image: Image.Image) -> np.ndarray:
+    return hashing.dct_block(image, CHECK_SIZE)
+
+
+def crop_view_checks(image: Image.Image) -> tuple[int, ...]:
+    """The check hash of each ``CROP_VIEWS`` crop of the image (one 64x64 resize each)."""
+    return tuple(hashing.bits_of(check_block(image.crop(crop_box(image.size, cut)))) for _, cut in CROP_VIEWS)
+
+
+@dataclass(frozen=True)
+class Prints:
+    """Everything the near-duplicate rule knows of an image's pixels: the 64-bit pHash of each
+    dihedral variant (the first is its own), their 256-bit check hashes, and both hashes of each
+    crop view (empty when crop views are off)."""
+
+    variants: tuple[int, ...]
+    checks: tuple[int, ...] = ()
+    views: tuple[int, ...] = ()
+    view_checks: tuple[int, ...] = ()
+
+
+def prints_of(grey: Image.Image, crop_views: bool = True) -> Prints:
+    """The prints of a grey working copy: 2 + 20 small resizes, a few milliseconds."""
+    return Prints(
+        variants=dihedral_hashes(hashing.dct_lowfreq(grey)),
+        checks=dihedral_hashes(check_block(grey)),
+        views=crop_view_hashes(grey) if crop_views else (),
+        view_checks=crop_view_checks(grey) if crop_views else (),
+    )
+
+
 # matching ------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Entry:
@@ -132,13 +241,15 @@ class Entry:
     camera_id: str | None = None
     captured_at: int | None = None  # epoch seconds, UTC
     dark: bool = False
+    view: str | None = None  # None: ``phash`` is the image's own; else the CROP_VIEWS name it is of
+    check: int | None = None  # the 256-bit check hash of the same region (None: written before them)
 
     @property
     def cluster(self) -> str:
         return self.cluster_id or self.image_id
 
     def encode(self) -> str:
-        fields = (
+        fields: tuple[str, ...] = (
             hashing.hex_of(self.phash),
             self.image_id,
             "" if self.cluster_id in (None, self.image_id) else self.cluster_id,
@@ -147,11 +258,16 @@ class Entry:
             "" if self.captured_at is None else str(self.captured_at),
             "d" if self.dark else "",
         )
+        if self.view is not None or self.check is not None:  # older entries keep their text
+            check = "" if self.check is None else hashing.hex_of(self.check, CHECK_BITS)
+            fields += (self.view or "", check)
         return "|".join(fields)
 
     @classmethod
     def decode(cls, text: str) -> Entry:
-        ph, image_id, cluster, split, camera, at, dark = (text.split("|") + [""] * 7)[:7]
+        ph, image_id, cluster, split, camera, at, dark, view, check = (text.split("|") + [""] * 9)[:9]
+        if (view and view not in VIEW_NAMES) or len(check) > CHECK_BITS // 4:
+            raise ValueError(f"malformed index entry: {text[:200]!r}")
         return cls(
             image_id=image_id,
             phash=hashing.from_hex(ph),
@@ -160,6 +276,8 @@ class Entry:
             camera_id=unquote(camera) or None,
             captured_at=int(at) if at else None,
             dark=dark == "d",
+            view=view or None,
+            check=hashing.from_hex(check) if check else None,
         )
 
 
@@ -168,6 +286,9 @@ class Query:
     """The image being decided, as the match rule sees it."""
 
     variants: tuple[int, ...]
+    views: tuple[int, ...] = ()  # the pHashes of its CROP_VIEWS
+    checks: tuple[int, ...] = ()  # the check hash of each variant (empty: no check)
+    view_checks: tuple[int, ...] = ()  # the check hash of each view
     camera_id: str | None = None
     captured_at: int | None = None
     flags: tuple[str, ...] = ()
@@ -207,18 +328,77 @@ def is_burst(
     return abs(captured_at - other_at) <= seconds
 
 
+@dataclass(frozen=True)
+class Thresholds:
+    max_distance: int
+    check_distance: int = CHECK_DISTANCE
+    crop_check_distance: int = CROP_CHECK_DISTANCE
+
+
+def _checked(checks: Sequence[int], i: int, other: int | None, limit: int) -> bool:
+    """The check hashes agree (or one side has none: an entry written before them)."""
+    if other is None or i >= len(checks):
+        return True
+    return hashing.hamming(checks[i], other) <= limit
+
+
+def pair_distance(query: Query, entry: Entry, t: Thresholds) -> tuple[int, int] | None:
+    """The smallest distance of a comparison of this pair that passes the rule, and its rank
+    (``match_name``); None when none passes.
+
+    An entry of an image's own hash: each dihedral variant of the query (ranks 0-7), then each crop
+    view of the query (the entry is a crop of the query; ranks 8 + len(VIEWS) + k). An entry of a
+    crop view: the query's own hash only (the query is a crop of the entry; rank 8 + view index).
+    Each must be within ``max_distance`` and confirmed by the check hashes of the same regions."""
+    best: tuple[int, int] | None = None
+    n = len(query.variants)
+    if entry.view is None:
+        for i, v in enumerate(query.variants):
+            d = hashing.hamming(v, entry.phash)
+            if d <= t.max_distance and _checked(query.checks, i, entry.check, t.check_distance):
+                best = min(best or (d, i), (d, i))
+        for k, w in enumerate(query.views):
+            d = hashing.hamming(w, entry.phash)
+            if d <= t.max_distance and _checked(query.view_checks, k, entry.check, t.crop_check_distance):
+                best = min(best or (d, n + len(VIEW_NAMES) + k), (d, n + len(VIEW_NAMES) + k))
+    elif query.variants:
+        d = hashing.hamming(query.variants[0], entry.phash)
+        rank = n + VIEW_NAMES.index(entry.view)
+        if d <= t.max_distance and _checked(query.checks, 0, entry.check, t.crop_check_distance):
+            best = (d, rank)
+    return best
+
+
+def match_name(query: Query, rank: int) -> str:
+    """What a ``pair_distance`` rank compared, in words: a dihedral variant, ``crop:<view>`` (the
+    query matched a crop view of the entry) or ``cropped_by:<view>`` (a crop view of the query
+    matched the entry)."""
+    n = len(query.variants)
+    if rank < n:
+        return VARIANTS[rank]
+    if rank < n + len(VIEW_NAMES):
+        return f"crop:{VIEW_NAMES[rank - n]}"
+    return f"cropped_by:{VIEW_NAMES[rank - n - len(VIEW_NAMES)]}"
+
+
 def best_match(
-    query: Query, candidates: Iterable[Entry], max_distance: int, burst_seconds: int
+    query: Query,
+    candidates: Iterable[Entry],
+    max_distance: int,
+    burst_seconds: int,
+    check_distance: int = CHECK_DISTANCE,
+    crop_check_distance: int = CROP_CHECK_DISTANCE,
 ) -> Match | None:
-    """The nearest candidate within ``max_distance`` of any variant of the query.
+    """The nearest candidate that the rule (``pair_distance``) links to the query.
 
     Rules (evidence in docs/near-duplicates.md): a low-information frame never matches; when either
     frame is dark, the pair matches only as a burst (same camera, within ``burst_seconds``), since
     unrelated dark frames share their vignette and noise and collide at any threshold.
-    Ties: smallest distance, then the identity variant first, then the smallest image id, so the
-    answer does not depend on the order the candidates were read."""
+    Ties: smallest distance, then the identity variant first (then the other variants, then crop
+    views), then the smallest image id, so the answer does not depend on the read order."""
     if not query.matchable:
         return None
+    t = Thresholds(max_distance, check_distance, crop_check_distance)
     best: tuple[int, int, str] | None = None
     chosen: dict[str, Entry] = {}
     for entry in candidates:
@@ -229,47 +409,80 @@ def best_match(
         )
         if (query.dark or entry.dark) and not burst:
             continue
-        for i, v in enumerate(query.variants):
-            d = hashing.hamming(v, entry.phash)
-            if d > max_distance:
-                continue
-            key = (d, i, entry.image_id)
-            if best is None or key < best:
-                best = key
-                chosen[entry.image_id] = entry
+        found = pair_distance(query, entry, t)
+        if found is None:
+            continue
+        key = (found[0], found[1], entry.image_id)
+        if best is None or key < best:
+            best = key
+            chosen[entry.image_id] = entry
     if best is None:
         return None
     entry = chosen[best[2]]
     burst = is_burst(query.camera_id, query.captured_at, entry.camera_id, entry.captured_at, burst_seconds)
-    return Match(entry=entry, distance=best[0], variant=VARIANTS[best[1]], burst=burst)
+    return Match(entry=entry, distance=best[0], variant=match_name(query, best[1]), burst=burst)
+
+
+def index_entries(
+    entry: Entry, views: Sequence[int], view_checks: Sequence[int], bands: int
+) -> dict[tuple[int, int], list[Entry]]:
+    """What an image adds to the index, by key: its own entry under every band of its hash, and an
+    entry per crop view (the view's hash and check) under ``view_bands`` of the view's hash. A key
+    shared by two of them holds both (one transaction action per key)."""
+    out: dict[tuple[int, int], list[Entry]] = {}
+    for key in band_keys(entry.phash, bands):
+        out.setdefault(key, []).append(entry)
+    for n, (name, h) in enumerate(zip(VIEW_NAMES, views, strict=False)):
+        check = view_checks[n] if n < len(view_checks) else None
+        view_entry = replace(entry, phash=h, view=name, check=check)
+        for key in view_keys([h], bands):
+            out.setdefault(key, []).append(view_entry)
+    return out
 
 
 # leakage -------------------------------------------------------------------------------------------
 def near_pairs(
-    entries: Sequence[Entry], bands: int, max_distance: int, burst_seconds: int
+    entries: Sequence[Entry],
+    bands: int,
+    max_distance: int,
+    burst_seconds: int,
+    prints: Mapping[str, Prints] | None = None,
+    check_distance: int = CHECK_DISTANCE,
+    crop_check_distance: int = CROP_CHECK_DISTANCE,
 ) -> set[tuple[str, str]]:
-    """Every unordered pair of images that the match rule would link (under any dihedral variant),
-    found through the same bands as the index, so the check costs n x bucket size, not n^2."""
+    """Every unordered pair of images that the match rule would link (under any dihedral variant or
+    crop view), found through the same keys as the index, so the check costs n x bucket size.
+    ``prints``: by image id, the stored check hash (``checks[0]``), views and their checks."""
     radius = radius_for(max_distance, bands)
+    prints = prints or {}
     buckets: dict[tuple[int, int], list[Entry]] = {}
     for e in entries:
-        for key in band_keys(e.phash, bands):
-            buckets.setdefault(key, []).append(e)
+        p = prints.get(e.image_id, Prints(variants=(e.phash,)))
+        own = replace(e, check=p.checks[0] if p.checks else None)
+        for key, stored in index_entries(own, p.views, p.view_checks, bands).items():
+            buckets.setdefault(key, []).extend(stored)
     pairs: set[tuple[str, str]] = set()
     for e in entries:
+        p = prints.get(e.image_id, Prints(variants=(e.phash,)))
         variants = hash_variants(e.phash)
         query = Query(
             variants=variants,
+            views=p.views,
+            checks=hash_variants(p.checks[0], CHECK_SIZE) if p.checks else (),
+            view_checks=p.view_checks,
             camera_id=e.camera_id,
             captured_at=e.captured_at,
             flags=(DARK,) if e.dark else (),
             image_id=e.image_id,
         )
-        for key in lookup_keys(variants, bands, radius):
+        for key in query_keys(variants, p.views, bands, radius):
             for other in buckets.get(key, ()):
                 if other.image_id == e.image_id:
                     continue
-                if best_match(query, [other], max_distance, burst_seconds) is not None:
+                found = best_match(
+                    query, [other], max_distance, burst_seconds, check_distance, crop_check_distance
+                )
+                if found is not None:
                     a, b = sorted((e.image_id, other.image_id))
                     pairs.add((a, b))
     return pairs
@@ -288,16 +501,18 @@ _SIGNS = (
 )
 
 
-def hash_variants(h: int) -> tuple[int, ...]:
+def hash_variants(h: int, size: int = 8) -> tuple[int, ...]:
     """The 8 dihedral variants estimated from a stored hash alone (no pixels): a sign change of a
     coefficient inverts its bit, a transpose transposes the bits. Exact up to the median moving,
-    which is what a check over stored records can afford."""
-    grid = [[(h >> (HASH_BITS - 1 - (8 * u + v))) & 1 for v in range(8)] for u in range(8)]
+    which is what a check over stored records can afford. ``size``: the block's side (16 for a
+    check hash)."""
+    bits = size * size
+    grid = [[(h >> (bits - 1 - (size * u + v))) & 1 for v in range(size)] for u in range(size)]
     out: list[int] = []
     for transpose, rows, cols in _SIGNS:
         value = 0
-        for u in range(8):
-            for v in range(8):
+        for u in range(size):
+            for v in range(size):
                 bit = grid[v][u] if transpose else grid[u][v]
                 invert = (rows and u % 2 == 1) ^ (cols and v % 2 == 1)
                 value = (value << 1) | (bit ^ int(invert))

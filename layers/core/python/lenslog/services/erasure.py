@@ -174,7 +174,9 @@ class ErasureService:
             if decision.metadata.camera_id:
                 cameras.add(decision.metadata.camera_id)
             if self.near is not None and decision.hashes and decision.hashes.phash:
-                result.index_entries += self.near.remove(image_id, int(decision.hashes.phash, 16), self.bands)
+                phash = int(decision.hashes.phash, 16)
+                keys = _index_keys(phash, decision.hashes.crop_phashes, self.bands)
+                result.index_entries += self.near.remove(image_id, phash, self.bands, keys)
             if decision.stored:
                 erased_objects.add((decision.stored.bucket, decision.stored.key))
             result.reclustered += self._reroot(image_id, members, images)
@@ -245,10 +247,16 @@ class ErasureService:
         for _, image_id in survivors:
             self.ledger.set_cluster(image_id, new_root)
             record = self.ledger.get_image(image_id)
-            phash = (record or {}).get("hashes", {}).get("phash")
+            hashes = (record or {}).get("hashes", {})
+            phash = hashes.get("phash")
             if self.near is not None and phash:
+                own = int(phash, 16)
                 self.near.recluster(
-                    image_id, int(phash, 16), self.bands, None if image_id == new_root else new_root
+                    image_id,
+                    own,
+                    self.bands,
+                    None if image_id == new_root else new_root,
+                    _index_keys(own, hashes.get("crop_phashes") or (), self.bands),
                 )
         return len(survivors)
 
@@ -311,3 +319,10 @@ class ErasureService:
         if self.snapshots is not None and images:
             leftovers += self.snapshots.manifests_naming(images)
         return leftovers
+
+
+def _index_keys(phash: int, crop_phashes: Iterable[str], bands: int) -> list[tuple[int, int]]:
+    """Every key an image was indexed under: its own bands and those of its recorded crop views."""
+    from lenslog.domain.neardup import index_keys
+
+    return index_keys(phash, [int(h, 16) for h in crop_phashes], bands)

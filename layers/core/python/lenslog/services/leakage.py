@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -69,11 +69,32 @@ def entry_of(record: dict[str, Any]) -> neardup.Entry | None:
     )
 
 
+def prints_of(record: dict[str, Any]) -> neardup.Prints:
+    """The stored hashes of a record as the match rule reads them (no pixels)."""
+    hashes = record.get("hashes") or {}
+    check = hashes.get("phash_check")
+    return neardup.Prints(
+        variants=(hashing.from_hex(hashes["phash"]),),
+        checks=(hashing.from_hex(check),) if check else (),
+        views=tuple(hashing.from_hex(h) for h in hashes.get("crop_phashes") or ()),
+        view_checks=tuple(hashing.from_hex(h) for h in hashes.get("crop_checks") or ()),
+    )
+
+
 def evaluate(records: list[dict[str, Any]], cfg: NearDuplicateConfig) -> dict[str, Any]:
     """The leakage figures of a set of records (pure: no table access)."""
     entries = [e for e in (entry_of(r) for r in records) if e is not None]
     split_of = {r["image_id"]: r.get("split") for r in records}
-    pairs = neardup.near_pairs(entries, cfg.bands, cfg.max_distance, cfg.burst_seconds)
+    prints = {r["image_id"]: prints_of(r) for r in records if (r.get("hashes") or {}).get("phash")}
+    pairs = neardup.near_pairs(
+        entries,
+        cfg.bands,
+        cfg.max_distance,
+        cfg.burst_seconds,
+        prints if cfg.crop_views else {k: replace(p, views=(), view_checks=()) for k, p in prints.items()},
+        cfg.check_distance,
+        cfg.crop_check_distance,
+    )
     crossing = neardup.crossing_pairs(pairs, split_of)
     roots = {r["image_id"]: r.get("split") for r in records if r.get("cluster_id") in (None, r["image_id"])}
     strays = sorted(

@@ -27,14 +27,13 @@ DEGRADED_BAND_FULL = "degraded:band_full"
 
 @dataclass(frozen=True)
 class NearPlan:
-    """The index entry to commit with the image, and the lookup it was decided on."""
+    """The index entries to commit with the image, and the lookup it was decided on."""
 
-    entry: neardup.Entry
-    keys: list[tuple[int, int]]
+    entries: dict[tuple[int, int], list[neardup.Entry]]  # by index key: its own, its crop views
     seen: Lookup
 
     def actions(self, index: NearIndex) -> list[dict[str, Any]]:
-        return index.insert_actions(self.entry, self.keys, self.seen)
+        return index.insert_many_actions(self.entries, self.seen)
 
 
 def apply_near_duplicates(
@@ -42,15 +41,21 @@ def apply_near_duplicates(
 ) -> NearPlan | None:
     """Match an accepted image against the index; returns the entry to index with the commit, or
     None when nothing is indexed (refused, held, low-information or undecodable images)."""
-    if decision.status is not Status.accepted or not decision.image_id or inspection.phash_block is None:
+    if decision.status is not Status.accepted or not decision.image_id or inspection.prints is None:
         return None
     if decision.hashes is None:
         return None
     cfg = config.near_duplicates
     flags = tuple(decision.quality.flags) if decision.quality else ()
     md = decision.metadata
+    prints = inspection.prints
+    views = prints.views if cfg.crop_views else ()
+    view_checks = prints.view_checks if cfg.crop_views else ()
     query = neardup.Query(
-        variants=neardup.dihedral_hashes(inspection.phash_block),
+        variants=prints.variants,
+        views=views,
+        checks=prints.checks,
+        view_checks=view_checks,
         camera_id=md.camera_id,
         captured_at=neardup.epoch_of(md.captured_at),
         flags=flags,
@@ -60,8 +65,10 @@ def apply_near_duplicates(
         decision.hashes.near_index = NOT_MATCHED_LOW_INFORMATION
         return None
     radius = neardup.radius_for(cfg.max_distance, cfg.bands)
-    seen = index.lookup(neardup.lookup_keys(query.variants, cfg.bands, radius))
-    match = neardup.best_match(query, seen.entries, cfg.max_distance, cfg.burst_seconds)
+    seen = index.lookup(neardup.query_keys(query.variants, query.views, cfg.bands, radius))
+    match = neardup.best_match(
+        query, seen.entries, cfg.max_distance, cfg.burst_seconds, cfg.check_distance, cfg.crop_check_distance
+    )
     if match is not None:
         decision.duplicate_of = match.image_id
         decision.distance = match.distance
@@ -86,5 +93,6 @@ def apply_near_duplicates(
         camera_id=md.camera_id,
         captured_at=query.captured_at,
         dark=query.dark,
+        check=prints.checks[0] if prints.checks else None,
     )
-    return NearPlan(entry=entry, keys=neardup.band_keys(entry.phash, cfg.bands), seen=seen)
+    return NearPlan(entries=neardup.index_entries(entry, views, view_checks, cfg.bands), seen=seen)
