@@ -17,7 +17,16 @@ PER_CAMERA = 8
 DAY = (datetime.now(UTC) - timedelta(days=2)).date()
 
 
+VOC = (
+    b"<annotation><size><width>640</width><height>480</height></size><object><name>pallet</name>"
+    b"<bndbox><xmin>10</xmin><ymin>20</ymin><xmax>200</xmax><ymax>220</ymax></bndbox></object></annotation>"
+)
+
+
 def ingest(eu: Cell) -> None:
+    for camera in (ERASED, KEPT):  # labelled uploads: a VOC file beside one image, before it arrives
+        eu.put(f"{camera}/{DAY}T10-00.xml", VOC)
+    eu.drain()
     for n, camera in enumerate((ERASED, KEPT)):
         for i in range(PER_CAMERA):
             eu.put(
@@ -60,6 +69,7 @@ def test_after_a_camera_erasure_nothing_but_its_tombstone_names_it(eu, stack):
     report_service(stack.settings("eu"), send=False).run(DAY)
     before, _, _ = everything(stack)
     assert any(ERASED in text for _, text in before)  # the scan sees what it is looking for
+    assert any(where.startswith("s3://lenslog-eu-curated/labels/") and ERASED in where for where, _ in before)
 
     result = erasure_service(stack.settings("eu")).erase(
         ErasureRequest(subject="camera", value=ERASED, requested_by="dpo@example.com", reason="art. 17")
@@ -72,7 +82,8 @@ def test_after_a_camera_erasure_nothing_but_its_tombstone_names_it(eu, stack):
     assert result.images == PER_CAMERA and result.decisions == PER_CAMERA + 1
     assert result.aggregates >= 3 and len(result.reports) == 1
     # the other camera is intact: its images, its counters, its report rows
-    assert len(eu.curated()) == PER_CAMERA
+    assert len([k for k in eu.curated() if k.startswith("images/")]) == PER_CAMERA
+    assert any(k.startswith("labels/") and k.endswith(f"{KEPT}/{DAY}T10-00.xml") for k in eu.curated())
     counters = {k: v for k, v in eu.counters().items() if v}
     assert counters[("camera", KEPT)] == PER_CAMERA and counters[("images", "all")] == PER_CAMERA
     assert all(v > 0 for v in eu.counters().values())  # no zero counter left behind

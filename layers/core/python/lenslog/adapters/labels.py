@@ -174,6 +174,24 @@ class LabelStore:
             if not _missing_condition(exc):
                 raise
 
+    def forget_stem(self, bucket: str, stem: str, files_of: Sequence[str]) -> list[dict[str, str]]:
+        """Delete the label pointers of a stem (what its carriers said about the erased image) and
+        the records of the label files among them whose format is in ``files_of`` (files that
+        describe this one image); where those files' kept copies are, for the caller to delete."""
+        kept: list[dict[str, str]] = []
+        for item in list(self._query(labels_pk(bucket, stem))):
+            carried = Carried.model_validate_json(item["doc"]["S"])
+            if carried.format in files_of:
+                for record in list(self._query(labelfile_pk(bucket, carried.source))):
+                    stored = json.loads(record["doc"]["S"]).get("stored")
+                    if stored:
+                        kept.append(stored)
+                    self.client.delete_item(
+                        TableName=self.table, Key={s.PK: record[s.PK], s.SK: record[s.SK]}
+                    )
+            self.client.delete_item(TableName=self.table, Key={s.PK: item[s.PK], s.SK: item[s.SK]})
+        return kept
+
     def waiting_for_map(self, bucket: str, folder: str) -> list[str]:
         return [i["image_id"]["S"] for i in self._query(needmap_pk(bucket, folder))]
 

@@ -168,7 +168,8 @@ class ErasureService:
             decision = _doc(record)
             members = [m for m in self.ledger.items_with("cluster_id", image_id) if m["kind"]["S"] == "image"]
             self.ledger.delete_item(image_pk(image_id), "IMAGE")
-            forget_image(self.ledger, decision)  # label pairing items (services/labels.py)
+            for kept in forget_image(self.ledger, decision):  # label items and files (services/labels.py)
+                erased_objects.add((kept["bucket"], kept["key"]))
             result.images += 1
             lower(dataset_increments(decision, sign=-1), decision)
             if decision.metadata.camera_id:

@@ -84,15 +84,23 @@ def derive_classes(metadata: ImageMetadata, labels: Labels) -> ImageMetadata:
     return metadata
 
 
-def forget_image(ledger: DynamoLedger, decision: Decision) -> None:
-    """Remove an erased image from the label pairing items it wrote (its stem's set, the folders
-    where it waited for a class map)."""
+# Carriers whose file describes one image: erasing the image erases the file. A COCO file describes
+# many: it stays (docs/labels.md), but the image's pointer to it, with its boxes, goes.
+SINGLE_IMAGE_FILES = (LabelFormat.yolo, LabelFormat.voc)
+
+
+def forget_image(ledger: DynamoLedger, decision: Decision) -> list[dict[str, str]]:
+    """Remove an erased image from the label items it wrote (its stem's set and label pointers, the
+    folders where it waited for a class map) and the records of its own label files; returns where
+    those files' kept copies are (``{"bucket", "key"}``), for the erasure to delete every version."""
     if not decision.image_id:
-        return
+        return []
     store = LabelStore(ledger.client, ledger.table)
-    store.forget_image(decision.bucket, keys.stem(decision.key), decision.image_id)
+    stem = keys.stem(decision.key)
+    store.forget_image(decision.bucket, stem, decision.image_id)
     for folder in _waiting_folders(decision.labels):
         store.done_waiting(decision.bucket, folder, decision.image_id)
+    return store.forget_stem(decision.bucket, stem, SINGLE_IMAGE_FILES)
 
 
 def _waiting_folders(labels: Labels) -> list[str]:
