@@ -14,7 +14,7 @@ import pytest
 from lenslog.cli import main as cli
 from lenslog.local.uploader import files_to_upload, upload_all
 from tests.component.labelled import Expected
-from tests.component.test_export_roundtrip import normalised, same_boxes
+from tests.component.test_export_roundtrip import _xyxy, normalised, same_boxes
 
 DATASETS = Path(__file__).resolve().parents[1] / "data" / "datasets"
 DATASET_DAYS = {"yolo": "2026-11-18", "voc": "2026-11-19", "coco": "2026-11-20"}  # several split groups
@@ -111,8 +111,3 @@ def test_the_gates_labels_come_back_from_a_coco_export_read_by_pycocotools(decid
     for e in decided:
         split, boxes = found[e.image_id]
         assert split == e.split and same_boxes(boxes, e.boxes), (e, boxes)
-
-
-def _xyxy(bbox: list[float]) -> tuple[float, float, float, float]:
-    x, y, w, h = bbox
-    return (x, y, x + w, y + h)

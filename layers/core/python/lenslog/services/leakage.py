@@ -372,22 +372,27 @@ def run(
             "ExpressionAttributeValues": {":seen": {"S": previous["checked_at"]}},
         }
     try:
-        ledger.client.put_item(
-            TableName=ledger.table,
-            Item={
-                s.PK: {"S": STATE_PK},
-                s.SK: {"S": STATE_SK},
-                "kind": {"S": "leakage"},
-                "checked_at": {"S": new_state["checked_at"]},
-                "doc": {"S": json.dumps(new_state, sort_keys=True)},
-            },
-            **condition,
-        )
+        _put_state(ledger, new_state, condition)
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
             raise CheckRaced(ledger.cell) from exc
         raise
     return new_state
+
+
+def _put_state(ledger: Any, doc: Mapping[str, Any], condition: Mapping[str, Any]) -> None:
+    """Write the check's state item under ``condition`` (the state it was computed from)."""
+    ledger.client.put_item(
+        TableName=ledger.table,
+        Item={
+            s.PK: {"S": STATE_PK},
+            s.SK: {"S": STATE_SK},
+            "kind": {"S": "leakage"},
+            "checked_at": {"S": doc["checked_at"]},
+            "doc": {"S": json.dumps(doc, sort_keys=True)},
+        },
+        **condition,
+    )
 
 
 def _names(example: Mapping[str, Any]) -> set[str]:
@@ -408,17 +413,13 @@ def forget(ledger: Any, image_ids: Iterable[str]) -> int:
             return 0
         doc = {**previous, "examples": kept}
         try:
-            ledger.client.put_item(
-                TableName=ledger.table,
-                Item={
-                    s.PK: {"S": STATE_PK},
-                    s.SK: {"S": STATE_SK},
-                    "kind": {"S": "leakage"},
-                    "checked_at": {"S": previous["checked_at"]},
-                    "doc": {"S": json.dumps(doc, sort_keys=True)},
+            _put_state(
+                ledger,
+                doc,
+                {
+                    "ConditionExpression": "checked_at = :seen",
+                    "ExpressionAttributeValues": {":seen": {"S": previous["checked_at"]}},
                 },
-                ConditionExpression="checked_at = :seen",
-                ExpressionAttributeValues={":seen": {"S": previous["checked_at"]}},
             )
             return dropped
         except ClientError as exc:
