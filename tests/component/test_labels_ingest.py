@@ -296,3 +296,38 @@ def test_the_audit_api_shows_an_images_labels_and_finds_images_by_a_labelled_cla
         assert status == 200 and [i["image_id"] for i in page["items"]] == [image_id]
     finally:
         runtime.audit_service.cache_clear()
+
+
+def test_an_image_with_many_classes_fits_its_transaction_and_its_erasure_lowers_the_same_counters(eu, stack):
+    """20 boxes of 20 classes, with the crop views' index entries: more counters than one
+    DynamoDB transaction holds at the default budget. The image is still decided; its labels keep
+    the smaller budget they were counted with, totals stay exact under label_overflow, and its
+    erasure takes out exactly what it added."""
+    from lenslog.runtime import erasure_service
+    from lenslog.services.erasure import ErasureRequest
+
+    boxes = b"".join(
+        b"<object><name>c%02d</name><bndbox><xmin>%d</xmin><ymin>%d</ymin><xmax>%d</xmax><ymax>%d</ymax>"
+        b"</bndbox></object>"
+        % (i, 10 + 30 * (i % 8), 10 + 40 * (i // 8), 35 + 30 * (i % 8), 45 + 40 * (i // 8))
+        for i in range(20)
+    )
+    size = b"<size><width>800</width><height>600</height></size>"
+    eu.put("many/Annotations/m.xml", b"<annotation>" + size + boxes + b"</annotation>")
+    eu.drain()
+    put = eu.put("many/JPEGImages/m.jpg", jpeg(20, (800, 600)), META)
+    eu.drain()
+    d = eu.decision("many/JPEGImages/m.jpg", put)
+    assert d is not None and d["status"] == "accepted"
+    assert len(d["labels"]["objects"]) == 20
+    assert d["labels"]["counter_budget"] is not None and d["labels"]["counter_budget"] < 40
+    counted = label_counters(eu)
+    instances = sum(v for (dim, _), v in counted.items() if dim == "class_instances")
+    overflow = eu.counters().get(("label_overflow", "class_instances"), 0)
+    assert instances + overflow == 20 and overflow > 0  # exact totals, the rest visible as overflow
+
+    erasure_service(stack.settings("eu")).erase(
+        ErasureRequest(subject="image", value=d["image_id"], requested_by="dpo@example.com", reason="t")
+    )
+    assert label_counters(eu) == {}
+    assert not {k: v for k, v in eu.counters().items() if k[0] == "label_overflow" and v}

@@ -65,6 +65,8 @@ COCO_SMALL, COCO_MEDIUM = 32 * 32, 96 * 96
 # Label counters one image may add to its decision's transaction (with the ~40 other items of a
 # decision: record, decision, near-duplicate bands, metadata counters), under DynamoDB's 100.
 LABEL_COUNTER_BUDGET = 40
+# The fewest an image is counted with: status, objects per image, up to 3 sizes, and the overflow.
+MIN_LABEL_COUNTER_BUDGET = 5 + 4
 # The dimensions that can overflow (status, objects per image and sizes always fit: 5 counters).
 OVERFLOWING = ("class_instances", "split_class", "split_class_instances", "box_centre")
 
@@ -116,13 +118,15 @@ def centre_cell(box: list[float]) -> str:
 
 def label_increments(decision: Decision) -> list[tuple[str, str, int]]:
     """(dimension, value, count) of one dataset image's labels, at most ``LABEL_COUNTER_BUDGET``
-    counters (they are written in the decision's one transaction, which DynamoDB caps at 100
-    items): past the budget, box centres and then per-class counts of the image are summed under
+    counters, or the image's own ``counter_budget`` when its transaction needed a smaller one
+    (they are written in the decision's one transaction, which DynamoDB caps at 100 items): past
+    the budget, box centres and then per-class counts of the image are summed under
     ``label_overflow`` (value: the dimension), so totals stay exact and the overflow is visible."""
     counted = _label_counts(decision)
-    if len(counted) <= LABEL_COUNTER_BUDGET:
+    budget = decision.labels.counter_budget or LABEL_COUNTER_BUDGET
+    if len(counted) <= budget:
         return counted
-    room = LABEL_COUNTER_BUDGET - len(OVERFLOWING)
+    room = max(budget, MIN_LABEL_COUNTER_BUDGET) - len(OVERFLOWING)
     kept, overflow = counted[:room], counted[room:]
     folded: dict[str, int] = {}
     for dim, _value, n in overflow:

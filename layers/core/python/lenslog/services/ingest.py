@@ -31,7 +31,14 @@ from lenslog.adapters.dynamo import DynamoLedger, version_of
 from lenslog.adapters.nearindex import NearIndex
 from lenslog.config import Config, Policy
 from lenslog.domain import consent, gate, residency
-from lenslog.domain.aggregates import Increment, dataset_increments, intake_increments
+from lenslog.domain.aggregates import (
+    MIN_LABEL_COUNTER_BUDGET,
+    Increment,
+    dataset_increments,
+    intake_increments,
+    label_increments,
+)
+from lenslog.domain.labels.models import LabelStatus
 from lenslog.domain.models import Decision, ImageMetadata, ObjectRef, Reason, Refusal, Status, StoredAt
 from lenslog.domain.splits import assign_split
 from lenslog.ports import AlreadyDecided, ImageExists, IndexChanged, ObjectHead, ObjectStore
@@ -49,6 +56,8 @@ CURATED_STATUSES = (Status.accepted, Status.near_duplicate)
 # Look up again when a band item changed between lookup and commit: with k near-identical uploads
 # racing, each round commits one of them, so k rounds settle all; beyond that SQS retries.
 NEAR_RETRIES = 25
+# DynamoDB's limit of actions in one TransactWriteItems.
+TRANSACTION_ITEMS = 100
 
 
 def utcnow() -> datetime:
@@ -62,6 +71,22 @@ def _backoff(attempt: int) -> None:
 def user_metadata(metadata: Mapping[str, str]) -> dict[str, str]:
     """S3 user metadata as the uploader gave it, without the marks lenslog sets itself."""
     return {k: v for k, v in metadata.items() if not k.startswith("lenslog-")}
+
+
+def fit_label_counters(decision: Decision, fixed: int, withdrawn: Sequence[Increment] = ()) -> None:
+    """Give a labelled image a smaller label counter budget when its one transaction (``fixed``
+    items besides its counters) would pass DynamoDB's 100 items: many classes and crop-view index
+    entries together can. The budget is kept on its labels, so an erasure counts it the same way."""
+
+    def counters() -> int:
+        increments = [*dataset_increments(decision), *intake_increments(decision), *withdrawn]
+        return len({(i.day, i.dimension, i.value) for i in increments})
+
+    over = fixed + counters() - TRANSACTION_ITEMS
+    if over <= 0 or decision.labels.status not in (LabelStatus.labelled, LabelStatus.null):
+        return
+    labels = len(label_increments(decision))
+    decision.labels.counter_budget = max(MIN_LABEL_COUNTER_BUDGET, labels - over)
 
 
 def curated_key(image_id: str, fmt: str | None) -> str:
@@ -410,6 +435,11 @@ class IngestService:
         if original is None:
             dest = curated_key(decision.image_id, decision.image.format)
             decision.stored = self._copy_to(source, decision, self.res.curated_bucket, dest, days)
+            index_actions = plan.actions(self.near) if plan else ()
+            extra_actions = self.labels.stem_actions(decision)
+            # decision, image record, pending item resolved, origin, index entries, label pairing
+            fixed = 2 + (resolve_pending is not None) + bool(decision.relocated_from)
+            fit_label_counters(decision, fixed + len(index_actions) + len(extra_actions), withdrawn)
             try:
                 self.ledger.commit(
                     decision=decision,
@@ -417,8 +447,8 @@ class IngestService:
                     claim_image=True,
                     resolve_pending=resolve_pending,
                     retention_days=days,
-                    index_actions=plan.actions(self.near) if plan else (),
-                    extra_actions=self.labels.stem_actions(decision),
+                    index_actions=index_actions,
+                    extra_actions=extra_actions,
                 )
                 return decision
             except ImageExists:

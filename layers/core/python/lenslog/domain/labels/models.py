@@ -98,6 +98,11 @@ class Labels(BaseModel):
     objects: list[LabelObject] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list, description="label files (key@version) applied")
+    counter_budget: int | None = Field(
+        None,
+        description="label counters this image was counted with, when fewer than the default had to "
+        "fit its transaction (the rest is summed under label_overflow); erasure counts the same way",
+    )
 
     @property
     def classes(self) -> list[str]:
