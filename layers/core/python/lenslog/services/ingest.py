@@ -73,20 +73,20 @@ def user_metadata(metadata: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in metadata.items() if not k.startswith("lenslog-")}
 
 
-def fit_label_counters(decision: Decision, fixed: int, withdrawn: Sequence[Increment] = ()) -> None:
-    """Give a labelled image a smaller label counter budget when its one transaction (``fixed``
-    items besides its counters) would pass DynamoDB's 100 items: many classes and crop-view index
-    entries together can. The budget is kept on its labels, so an erasure counts it the same way."""
+def claim_increments(decision: Decision, fixed: int, withdrawn: Sequence[Increment] = ()) -> list[Increment]:
+    """The counters an image's claim commits. When they and its ``fixed`` other items would pass
+    DynamoDB's 100 items a transaction (many classes and crop-view index entries together can),
+    its labels get a smaller counter budget, kept on them so that an erasure counts the same way."""
 
-    def counters() -> int:
-        increments = [*dataset_increments(decision), *intake_increments(decision), *withdrawn]
-        return len({(i.day, i.dimension, i.value) for i in increments})
+    def increments() -> list[Increment]:
+        return [*dataset_increments(decision), *intake_increments(decision), *withdrawn]
 
-    over = fixed + counters() - TRANSACTION_ITEMS
+    out = increments()
+    over = fixed + len({(i.day, i.dimension, i.value) for i in out}) - TRANSACTION_ITEMS
     if over <= 0 or decision.labels.status not in (LabelStatus.labelled, LabelStatus.null):
-        return
-    labels = len(label_increments(decision))
-    decision.labels.counter_budget = max(MIN_LABEL_COUNTER_BUDGET, labels - over)
+        return out
+    decision.labels.counter_budget = max(MIN_LABEL_COUNTER_BUDGET, len(label_increments(decision)) - over)
+    return increments()
 
 
 def curated_key(image_id: str, fmt: str | None) -> str:
@@ -439,11 +439,13 @@ class IngestService:
             extra_actions = self.labels.stem_actions(decision)
             # decision, image record, pending item resolved, origin, index entries, label pairing
             fixed = 2 + (resolve_pending is not None) + bool(decision.relocated_from)
-            fit_label_counters(decision, fixed + len(index_actions) + len(extra_actions), withdrawn)
+            increments = claim_increments(
+                decision, fixed + len(index_actions) + len(extra_actions), withdrawn
+            )
             try:
                 self.ledger.commit(
                     decision=decision,
-                    increments=[*dataset_increments(decision), *intake_increments(decision), *withdrawn],
+                    increments=increments,
                     claim_image=True,
                     resolve_pending=resolve_pending,
                     retention_days=days,
