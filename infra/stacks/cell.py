@@ -108,23 +108,17 @@ class CellStack(Stack):
             "may retry; there is no asynchronous event to keep",
             **common,
         )
-        self.snapshot_function = LensFunction(
-            self,
+        # Invoked asynchronously (it hands an unfinished build on to itself).
+        self.snapshot_function = self._async_function(
             "SnapshotFunction",
+            "SnapshotDeadLetters",
             name="snapshot",
             function_name=deployment.function_name(cell, "snapshot"),
             description=f"lenslog snapshots of cell {cell}: builds a manifest part by part, then hands on",
             memory_size=SNAPSHOT_MEMORY_MB,
             timeout=SNAPSHOT_TIMEOUT,
             reserved_concurrency=config.scaling.snapshot_reserved_concurrency,
-            # It hands an unfinished build on to itself asynchronously: an invocation that failed
-            # Lambda's retries is kept (and alarmed) instead of dropped.
-            dead_letter_queue=dead_letter_queue(
-                self,
-                "SnapshotDeadLetters",
-                queue_name=names.snapshot_dlq,
-                key=self.storage.key,
-            ),
+            dlq_name=names.snapshot_dlq,
             **common,
         )
         snapshot_arn = self.format_arn(
@@ -144,19 +138,17 @@ class CellStack(Stack):
             log_days=deployment.log_days,
             key=self.storage.key,
         )
-        self.leakage_function = LensFunction(
-            self,
+        # Invoked asynchronously by its schedule.
+        self.leakage_function = self._async_function(
             "LeakageCheck",
+            "LeakageDeadLetters",
             name="leakage_check",
             function_name=deployment.function_name(cell, "leakage_check"),
             description=f"lenslog leakage check of cell {cell}: near-duplicate links since the last run",
             memory_size=LEAKAGE_MEMORY_MB,
             timeout=LEAKAGE_TIMEOUT,
             reserved_concurrency=config.scaling.leakage_reserved_concurrency,
-            # The schedule invokes it asynchronously: a run that failed Lambda's retries is kept.
-            dead_letter_queue=dead_letter_queue(
-                self, "LeakageDeadLetters", queue_name=names.leakage_dlq, key=self.storage.key
-            ),
+            dlq_name=names.leakage_dlq,
             **common,
         )
         self.near_watch = NearDuplicateWatch(
@@ -211,6 +203,14 @@ class CellStack(Stack):
             resources=[snapshot_arn],
             reason="an unfinished build goes on in the next invocation of the snapshot function",
         )
+
+    def _async_function(
+        self, function_id: str, dlq_id: str, *, dlq_name: str, key: Any, **props: Any
+    ) -> LensFunction:
+        """A function invoked asynchronously: an event that failed Lambda's retries is kept in its
+        own dead-letter queue (encrypted with the cell key, alarmed) instead of being dropped."""
+        dlq = dead_letter_queue(self, dlq_id, queue_name=dlq_name, key=key)
+        return LensFunction(self, function_id, key=key, dead_letter_queue=dlq, **props)
 
     def _grant_api(self, deployment: Deployment) -> None:
         """Read the cell's records and curated images, record erasure requests, sign partner
