@@ -60,11 +60,31 @@ def test_exact_band_lookup_can_miss_a_pair_at_distance_equal_to_the_band_count()
     assert not nd.guaranteed(8, 8) and nd.guaranteed(7, 8) and nd.guaranteed(15, 8, radius=1)
 
 
-def test_the_default_lookup_reads_at_most_two_batches_of_keys():
+def test_the_default_lookup_reads_a_fixed_number_of_keys_4_bands_of_16_bits_within_2_bits():
     cfg = NearDuplicateConfig()
+    assert (cfg.bands, nd.radius_for(cfg.max_distance, cfg.bands)) == (4, 2)
     variants = nd.variant_hashes(scene(1))
-    keys = nd.lookup_keys(variants, cfg.bands, nd.radius_for(cfg.max_distance, cfg.bands))
-    assert len(keys) <= 8 * 9 + 7 * 8 <= 200
+    keys = nd.lookup_keys(variants, cfg.bands, 2)
+    assert len(keys) <= 4 * (1 + 16 + 120) + 7 * 4 == 576  # whatever the index holds
+    views = nd.crop_view_hashes(scene(1).convert("L"))
+    with_views = nd.query_keys(variants, views, cfg.bands, 2)
+    central, others = nd.CENTRAL_VIEWS, len(views) - nd.CENTRAL_VIEWS
+    assert len(with_views) <= 576 + central * 4 * (1 + 16) + others * 4 <= 8 * 100  # 8 BatchGetItem
+
+
+def test_central_views_are_looked_up_one_bit_less_far_than_the_frame_and_the_others_exactly():
+    frame = 0x0123_4567_89AB_CDEF
+    near = frame ^ 0b11 ^ (0b11 << 16) ^ (0b11 << 32) ^ (0b1 << 48)  # 7 bits: 2, 2, 2, 1 per band
+    for bands, radius in ((4, 2), (8, 1)):
+        stored = set(nd.band_keys(frame, bands))  # a whole frame is filed in every band
+        assert stored & set(nd.query_keys([0], [near, 0], bands, radius))  # found as a central view
+        assert nd.view_radius(radius) == radius - 1
+    far = frame ^ 0b111 ^ (0b11 << 16) ^ (0b11 << 32) ^ (0b11 << 48)  # 9 bits: beyond the guarantee
+    assert not set(nd.band_keys(frame, 4)) & set(nd.query_keys([0], [far], 4, 2))
+    side = [0] * nd.CENTRAL_VIEWS + [near]  # a side view within 1 bit in every band: not read
+    assert not set(nd.band_keys(frame, 4)) & set(nd.query_keys([0], side, 4, 2))
+    side = [0] * nd.CENTRAL_VIEWS + [frame ^ 0b1]  # ... but exactly in three of them: read
+    assert set(nd.band_keys(frame, 4)) & set(nd.query_keys([0], side, 4, 2))
 
 
 def test_the_dihedral_variants_are_the_hashes_of_the_flipped_and_rotated_images():

@@ -211,7 +211,7 @@ class QualityThresholds(_Strict):
 
 class NearDuplicateConfig(_Strict):
     hash_bits: Literal[64] = 64
-    bands: int = Field(8, ge=2, le=16)
+    bands: int = Field(4, ge=2, le=16)
     max_distance: int = Field(10, ge=0, le=32)
     burst_seconds: int = Field(10, ge=0)
     leakage_schedule: str = Field(

@@ -58,6 +58,7 @@ CROP_VIEWS: tuple[tuple[str, tuple[float, float, float, float]], ...] = (
     ("bl8", (0.08, 0.0, 0.0, 0.08)),
 )
 VIEW_NAMES = tuple(name for name, _ in CROP_VIEWS)
+CENTRAL_VIEWS = 2  # the first views of CROP_VIEWS are the central ones
 CHECK_SIZE = 16  # the check hash: a 16 x 16 DCT block of a 64 x 64 thumbnail, 256 bits
 CHECK_BITS = CHECK_SIZE * CHECK_SIZE
 CHECK_DISTANCE = 45  # frame against frame (edits measured up to 28, unrelated from 58)
@@ -140,10 +141,26 @@ def index_keys(phash: int, views: Sequence[int], bands: int) -> list[tuple[int, 
 def query_keys(
     variants: Sequence[int], views: Sequence[int], bands: int, radius: int
 ) -> list[tuple[int, int]]:
-    """Every distinct key a lookup reads: ``lookup_keys`` of the variants, the views' exact keys."""
+    """Every distinct key a lookup reads: ``lookup_keys`` of the variants, and its crop views'
+    values in *every* band, where whole frames are filed, so that a crop stored before its original
+    is found by the original's views (stored views are read through the variants' keys, which
+    cover ``view_bands``). The central views (``c95``, ``c85``: the commonest crop, a border cut
+    off all round) are looked up within ``view_radius``, the side and corner views exactly:
+    docs/near-duplicates.md has the recall and key counts of each choice."""
     out = dict.fromkeys(lookup_keys(variants, bands, radius))
-    out.update(dict.fromkeys(view_keys(views, bands)))
+    width, around = band_width(bands), view_radius(radius)
+    for n, h in enumerate(views):
+        reach = around if n < CENTRAL_VIEWS else 0
+        for band, value in band_keys(h, bands):
+            out.update(dict.fromkeys((band, v) for v in _neighbours(value, width, reach)))
     return list(out)
+
+
+def view_radius(radius: int) -> int:
+    """How far a central crop view's band values are looked up: one bit less than the frame's
+    (0 with 8-bit bands, 1 with 16-bit bands). Either layout then finds a central view within 7
+    bits of a stored frame (8 bands x 1, or 4 bands x 2 > 7)."""
+    return max(radius - 1, 0)
 
 
 def guaranteed(max_distance: int, bands: int, radius: int = 0) -> bool:
