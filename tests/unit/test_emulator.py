@@ -172,7 +172,7 @@ def test_a_cancelled_transaction_leaves_nothing_written_with_the_patch_as_withou
                     {
                         "Update": {
                             "TableName": name,
-                            "Key": keys[0],
+                            "Key": {"PK": {"S": "p"}, "SK": {"S": "s"}},
                             "UpdateExpression": "SET n = :v",
                             "ExpressionAttributeValues": {":v": {"N": "-1"}},
                         }
@@ -670,3 +670,99 @@ def test_with_the_patch_s3_post_uploads_are_held_to_their_policy(patched):
     with mock_aws():
         response, stored = _post_upload(b"x" * 100)
         assert response.status_code == 204 and stored == ["uploads/cam-01/a.jpg"]
+
+
+def test_dynamodb_requests_read_with_json_are_what_moto_s_parser_reads(patched, monkeypatch):
+    """Every request the patch reads with json.loads is also read by moto's model-driven parser and
+    compared; a request with a binary value goes to the parser (which base64-decodes it)."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = emulator._installed["parse"]
+    compared: list[str] = []
+    parsed_by_moto: list[str] = []
+
+    def both(self, request):
+        action = self._get_action()
+        fast = emulator.plain_params(request.data) if action in emulator.PLAIN_REQUESTS else None
+        original(self, request)
+        if fast is None:
+            parsed_by_moto.append(action)
+        else:
+            assert fast == self.params, action
+            compared.append(action)
+
+    monkeypatch.setattr(DynamoHandler, "parse_parameters", both)
+    with mock_aws():
+        ddb = boto3.client("dynamodb", region_name=REGION)
+        _table(ddb)
+        item = {
+            "PK": {"S": "p"},
+            "SK": {"S": "s"},
+            "n": {"N": "1.5"},
+            "ss": {"SS": ["x", "y"]},
+            "l": {"L": [{"M": {"x": {"N": "2"}, "nul": {"NULL": True}}}, {"BOOL": False}]},
+        }
+        ddb.put_item(TableName="t", Item=item, ConditionExpression="attribute_not_exists(PK)")
+        ddb.put_item(TableName="t", Item={"PK": {"S": "p"}, "SK": {"S": "bin"}, "b": {"B": b"\x00\xff"}})
+        keys = [{"PK": {"S": "p"}, "SK": {"S": f"k{i}"}} for i in range(100)]
+        ddb.batch_get_item(RequestItems={"t": {"Keys": keys, "ConsistentRead": True}})
+        ddb.get_item(
+            TableName="t", Key=keys[0], ProjectionExpression="#a", ExpressionAttributeNames={"#a": "n"}
+        )
+        ddb.query(
+            TableName="t",
+            KeyConditionExpression="PK = :p",
+            ExpressionAttributeValues={":p": {"S": "p"}},
+            Limit=2,
+            ScanIndexForward=False,
+            ReturnConsumedCapacity="TOTAL",
+        )
+        ddb.update_item(
+            TableName="t",
+            Key=keys[0],
+            UpdateExpression="ADD c :one SET kind = :k",
+            ExpressionAttributeValues={":one": {"N": "1"}, ":k": {"S": "x"}},
+        )
+        ddb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": "t", "Item": {**keys[1], "v": {"N": "7"}}}},
+                {
+                    "Update": {
+                        "TableName": "t",
+                        "Key": keys[0],
+                        "UpdateExpression": "ADD c :one",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    }
+                },
+                {
+                    "ConditionCheck": {
+                        "TableName": "t",
+                        "Key": {"PK": {"S": "p"}, "SK": {"S": "s"}},
+                        "ConditionExpression": "attribute_exists(PK)",
+                    }
+                },
+            ]
+        )
+        ddb.batch_write_item(RequestItems={"t": [{"DeleteRequest": {"Key": keys[1]}}]})
+        with pytest.raises(ClientError) as twice:  # moto's own answer to a key asked twice
+            ddb.batch_get_item(RequestItems={"t": {"Keys": [keys[0], dict(keys[0])]}})
+        assert "duplicates" in str(twice.value)
+    assert set(compared) >= {
+        "PutItem",
+        "BatchGetItem",
+        "GetItem",
+        "Query",
+        "UpdateItem",
+        "TransactWriteItems",
+        "BatchWriteItem",
+    }
+    assert "PutItem" in parsed_by_moto  # the item with a binary value
+
+
+def test_a_batch_get_of_one_hundred_keys_is_checked_for_duplicates_by_equality():
+    a, b = {"PK": {"S": "p"}, "SK": {"S": "1"}}, {"SK": {"S": "1"}, "PK": {"S": "p"}}
+    assert emulator.has_duplicates([a, b])  # the same key, members in another order
+    assert not emulator.has_duplicates([{"PK": {"S": str(i)}} for i in range(100)])
+    assert emulator.has_duplicates(["x", "y", "x"])  # BatchWriteItem passes JSON strings
+    assert emulator.plain_params(b'{"Key": {"b": {"B": "AP8="}}}') is None
+    assert emulator.plain_params(b"[1]") is None and emulator.plain_params(b"") is None

@@ -65,6 +65,14 @@ costs are the server's, not DynamoDB's or SQS's, and were most of the embedded A
   them with ``json.dumps`` (binary values base64-encoded, absent members and members the
   operation's output has not left out), the same JSON,
   and falls back to moto's serializer for anything else (a timestamp, an unknown type).
+- and the requests: moto reads every DynamoDB request through its model-driven parser, which walks
+  every member of every key and item (100 keys of a BatchGetItem, the ~30 actions of a
+  transaction); for the data-plane requests and writes without a binary value, whose parse is
+  exactly the JSON, the patch reads them with ``json.loads`` (a ``B`` or ``BS`` member, which
+  the parser base64-decodes, still goes to the parser). BatchGetItem's check for a key asked
+  twice compared every key with every other; the patch keeps a set. And the name of every action
+  a handler class has, which the server lists with ``inspect.getmembers`` for every request, is
+  listed once per class.
 
 **S3 checks a presigned POST's policy.** moto stores a browser-based (POST form) upload without
 reading its policy, so a partner's upload ticket would bound nothing. The patch checks the form
@@ -91,6 +99,9 @@ that changes one fails there, not silently in a user's run):
   transaction, and keeps an item's attributes as ``DynamoType`` values in ``Item.attrs``;
 - DynamoDB's data-plane actions return a ``DynamoResult`` whose serialized body is the JSON of its
   result, with the content type ``application/x-amz-json-1.0``;
+- ``DynamoHandler.parse_parameters(request)`` sets ``params`` from ``request.data``, and
+  ``_contains_duplicates(keys)`` is an equality test; ``moto.core.responses`` calls
+  ``method_names_from_class`` through its module name;
 - a POST form upload reaches ``S3Response._bucket_response_post(request, bucket_name)`` with its
   fields in ``querystring`` (one list per field) and the file's bytes in ``raw_body``.
 """
@@ -101,6 +112,7 @@ import atexit
 import base64
 import contextlib
 import copy
+import functools
 import inspect
 import io
 import json
@@ -326,6 +338,45 @@ def plain_body(result: Any) -> str | None:
         return json.dumps(_wire(result))
     except _NotPlain:
         return None
+
+
+PLAIN_REQUESTS = DATA_PLANE | {"TransactWriteItems", "BatchWriteItem"}
+_BINARY_MEMBER = re.compile(r'"BS?"\s*:')
+
+
+def plain_params(body: bytes | str | None) -> dict[str, Any] | None:
+    """A DynamoDB JSON request's parameters as moto's model-driven parser gives them, read with
+    ``json.loads``; None when that parser must read it (a binary value, which it base64-decodes,
+    or anything but a JSON object). Any member named ``B`` or ``BS`` sends the request to moto."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    if not text or _BINARY_MEMBER.search(text):
+        return None
+    try:
+        params = json.loads(text)
+    except ValueError:
+        return None
+    return params if isinstance(params, dict) else None
+
+
+def has_duplicates(keys: list[Any]) -> bool:
+    """moto's ``_contains_duplicates`` (equality of keys) with a set, not a list: a BatchGetItem
+    of 100 keys made ~5,000 comparisons of nested dicts."""
+    seen: set[Any] = set()
+    for k in keys:
+        frozen = _frozen(k)
+        if frozen in seen:
+            return True
+        seen.add(frozen)
+    return False
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable value equal for equal JSON values (dicts in any member order)."""
+    if isinstance(value, dict):
+        return frozenset((k, _frozen(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    return value
 
 
 _NAME = r"#[A-Za-z0-9_]+|[A-Za-z][A-Za-z0-9_]*"
@@ -627,6 +678,35 @@ def install() -> None:
 
         _installed["update_item"] = original_update
         models.DynamoDBBackend.update_item = update_item  # type: ignore[method-assign]
+
+        from moto.core import responses as core_responses
+
+        original_parse: Callable[..., Any] = DynamoHandler.parse_parameters
+        original_duplicates: Callable[..., Any] = DynamoHandler._contains_duplicates
+        names_of = functools.lru_cache(maxsize=None)(core_responses.method_names_from_class)
+
+        def parse_parameters(self: Any, request: Any) -> None:
+            if self._get_action() in PLAIN_REQUESTS:
+                params = plain_params(request.data)
+                if params is not None:
+                    self.params = params
+                    return
+            original_parse(self, request)
+
+        def contains_duplicates(self: Any, keys: list[Any]) -> bool:
+            try:
+                return has_duplicates(keys)
+            except TypeError:  # an unhashable value: moto compares
+                return bool(original_duplicates(self, keys))
+
+        _installed.update(
+            parse=original_parse,
+            duplicates=original_duplicates,
+            method_names=core_responses.method_names_from_class,
+        )
+        DynamoHandler.parse_parameters = parse_parameters  # type: ignore[method-assign]
+        DynamoHandler._contains_duplicates = contains_duplicates  # type: ignore[method-assign]
+        core_responses.method_names_from_class = names_of  # type: ignore[assignment]
         _install_post_policy()
 
 
@@ -678,6 +758,11 @@ def uninstall() -> None:
         DynamoResult.execute_result = _installed["execute_result"]  # type: ignore[method-assign]
         SQSBackend.is_message_valid_based_on_retention_period = _installed["retention"]  # type: ignore[method-assign]
         models.DynamoDBBackend.update_item = _installed["update_item"]  # type: ignore[method-assign]
+        from moto.core import responses as core_responses
+
+        DynamoHandler.parse_parameters = _installed["parse"]  # type: ignore[method-assign]
+        DynamoHandler._contains_duplicates = _installed["duplicates"]  # type: ignore[method-assign]
+        core_responses.method_names_from_class = _installed["method_names"]
         from moto.s3.responses import S3Response
 
         S3Response._bucket_response_post = _installed["bucket_response_post"]  # type: ignore[method-assign]
