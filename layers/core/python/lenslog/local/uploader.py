@@ -131,10 +131,12 @@ class DecisionWatcher:
     ledgers: Mapping[str, DynamoLedger]
     window: int = PROBE_WINDOW
     probe_workers: int = 8
+    other_cells_every: int = 5  # rounds: an upload's own cell every round, the others every 5th
     decided: dict[Uploaded, dict[str, Any]] = field(default_factory=dict)
     _pending: list[Uploaded] = field(default_factory=list)
     _known: set[Uploaded] = field(default_factory=set)
     _cursor: int = 0
+    _round: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, uploaded: Uploaded) -> None:
@@ -174,16 +176,23 @@ class DecisionWatcher:
         return None
 
     def poll(self, pool: ThreadPoolExecutor | None = None) -> list[tuple[Uploaded, dict[str, Any]]]:
-        """One round: which uploads of the window are decided (one batched key read per cell),
-        then those decisions read whole; each reported once."""
+        """One round: which uploads of the window are decided (batched key reads: in the cell each
+        was uploaded to, and every ``other_cells_every`` rounds in the other cells too, where a
+        misrouted image is decided), then those decisions read whole; each reported once."""
         window = self._window()
         if not window:
             return []
-        refs = [(u.bucket, u.key, u.version) for u in window]
-        hit = [False] * len(window)
-        for ledger in self.ledgers.values():
-            hit = [a or b for a, b in zip(hit, ledger.has_decisions(refs), strict=True)]
-        landed = [u for u, h in zip(window, hit, strict=True) if h]
+        self._round += 1
+        everywhere = self._round % self.other_cells_every == 0
+        hit: set[int] = set()
+        for cell, ledger in self.ledgers.items():
+            asked = [i for i, u in enumerate(window) if i not in hit and (everywhere or u.cell == cell)]
+            if asked:
+                found = ledger.has_decisions(
+                    [(window[i].bucket, window[i].key, window[i].version) for i in asked]
+                )
+                hit.update(i for i, f in zip(asked, found, strict=True) if f)
+        landed = [u for i, u in enumerate(window) if i in hit]
         found = list(pool.map(self._read, landed)) if pool else [self._read(u) for u in landed]
         new = list(
             {
@@ -218,8 +227,13 @@ def collect(
     (False). Progress is a new upload or a new decision."""
     last_progress = time.monotonic()
     seen_uploads = uploaded()
+    next_round = 0.0
     with ThreadPoolExecutor(max_workers=watcher.probe_workers, thread_name_prefix="probe") as pool:
         while True:
+            # a round at most every ``interval``: decisions landing all the time would otherwise
+            # keep the probe in a loop that costs the embedded AWS as much as the ingest itself
+            time.sleep(max(0.0, next_round - time.monotonic()))
+            next_round = time.monotonic() + interval
             new = watcher.poll(pool)
             for _, d in new:
                 if on_decision is not None:
@@ -232,8 +246,6 @@ def collect(
                 return True
             if now - last_progress > stall_seconds:
                 return False
-            if not new:
-                time.sleep(interval)
 
 
 def outcome(watcher: DecisionWatcher, uploads: Sequence[Uploaded], finished: bool) -> Outcome:
