@@ -299,8 +299,9 @@ def test_the_audit_api_shows_an_images_labels_and_finds_images_by_a_labelled_cla
 
 
 def test_an_image_with_many_classes_fits_its_transaction_and_its_erasure_lowers_the_same_counters(eu, stack):
-    """20 boxes of 20 classes, with the crop views' index entries: more counters than one
-    DynamoDB transaction holds at the default budget. The image is still decided; its labels keep
+    """30 boxes of 30 classes, with the crop views' index entries: more counters than one
+    DynamoDB transaction holds at the default budget (20 classes fitted once the index moved to
+    16-bit bands, which file fewer items an image). The image is still decided; its labels keep
     the smaller budget they were counted with, totals stay exact under label_overflow, and its
     erasure takes out exactly what it added."""
     from lenslog.runtime import erasure_service
@@ -310,7 +311,7 @@ def test_an_image_with_many_classes_fits_its_transaction_and_its_erasure_lowers_
         b"<object><name>c%02d</name><bndbox><xmin>%d</xmin><ymin>%d</ymin><xmax>%d</xmax><ymax>%d</ymax>"
         b"</bndbox></object>"
         % (i, 10 + 30 * (i % 8), 10 + 40 * (i // 8), 35 + 30 * (i % 8), 45 + 40 * (i // 8))
-        for i in range(20)
+        for i in range(30)
     )
     size = b"<size><width>800</width><height>600</height></size>"
     eu.put("many/Annotations/m.xml", b"<annotation>" + size + boxes + b"</annotation>")
@@ -319,15 +320,58 @@ def test_an_image_with_many_classes_fits_its_transaction_and_its_erasure_lowers_
     eu.drain()
     d = eu.decision("many/JPEGImages/m.jpg", put)
     assert d is not None and d["status"] == "accepted"
-    assert len(d["labels"]["objects"]) == 20
+    assert len(d["labels"]["objects"]) == 30
     assert d["labels"]["counter_budget"] is not None and d["labels"]["counter_budget"] < 40
     counted = label_counters(eu)
     instances = sum(v for (dim, _), v in counted.items() if dim == "class_instances")
     overflow = eu.counters().get(("label_overflow", "class_instances"), 0)
-    assert instances + overflow == 20 and overflow > 0  # exact totals, the rest visible as overflow
+    assert instances + overflow == 30 and overflow > 0  # exact totals, the rest visible as overflow
 
     erasure_service(stack.settings("eu")).erase(
         ErasureRequest(subject="image", value=d["image_id"], requested_by="dpo@example.com", reason="t")
     )
     assert label_counters(eu) == {}
     assert not {k: v for k, v in eu.counters().items() if k[0] == "label_overflow" and v}
+
+
+def test_the_audit_api_gives_label_statistics_of_the_cell_per_split_and_of_one_camera(eu, stack, monkeypatch):
+    from lenslog import runtime
+    from tests.component.test_audit_api import Api
+
+    eu.put("stats/data.yaml", DATA_YAML)
+    eu.put("stats/labels/a.txt", b"0 0.5 0.5 0.2 0.2\n0 0.2 0.2 0.1 0.1\n")  # two cups
+    eu.put("stats/labels/b.txt", b"1 0.5 0.5 0.4 0.4\n")  # a spoon
+    eu.drain()
+    eu.put("stats/images/a.jpg", jpeg(41, (800, 600)), META)  # cam-01
+    eu.put("stats/images/b.jpg", jpeg(42, (800, 600)), {**META, "camera-id": "cam-02"})
+    eu.put("stats/images/c.jpg", jpeg(43, (800, 600)), META)  # cam-01, unlabelled
+    eu.drain()
+    for k, v in stack.settings("eu").to_env().items():
+        monkeypatch.setenv(k, v)
+    runtime.audit_service.cache_clear()
+    try:
+        api = Api(stack.settings("eu"))
+        window = {"from_": "2026-11-01", "to": "2026-11-30"}
+        status, cell = api.get("/labels", **window)
+        assert status == 200 and cell["source"] == "counters" and cell["from"] == "2026-11-01"
+        labels = cell["labels"]
+        assert labels["status"] == {"labelled": 2, "null": 0, "unlabelled": 1, "invalid": 0}
+        classes = {c["name"]: c for c in labels["classes"]}
+        assert (classes["cup"]["images"], classes["cup"]["instances"]) == (1, 2)
+        assert (classes["spoon"]["images"], classes["spoon"]["instances"]) == (1, 1)
+        for c in classes.values():  # per split: the split each image was given
+            assert sum(c["images_by_split"].values()) == c["images"]
+        assert labels["drift"] == [] and labels["images"] == 3
+
+        status, cam = api.get("/labels", camera_id="cam-01", **window)
+        assert status == 200 and cam["source"] == "records" and cam["camera_id"] == "cam-01"
+        assert cam["records_read"] == 2 and not cam["truncated"]
+        assert [c["name"] for c in cam["labels"]["classes"]] == ["cup"]  # cam-02's spoon is not here
+        assert cam["labels"]["status"]["unlabelled"] == 1 and cam["labels"]["box_sizes"]["medium"] >= 1
+
+        status, other = api.get("/labels", camera_id="cam-99", **window)
+        assert status == 200 and other["records_read"] == 0 and other["labels"]["classes"] == []
+        status, err = api.get("/labels", camera_id="not a camera")
+        assert status == 422 and err["fields"][0]["field"] == "camera_id"
+    finally:
+        runtime.audit_service.cache_clear()

@@ -131,10 +131,20 @@ def _register_errors(app: APIGatewayRestResolver) -> None:
 
 
 def build_app() -> APIGatewayRestResolver:
-    from lenslog.api import cameras, coverage, decisions, erasures, images, reports, snapshots, uploads
+    from lenslog.api import (
+        cameras,
+        coverage,
+        decisions,
+        erasures,
+        images,
+        labels,
+        reports,
+        snapshots,
+        uploads,
+    )
 
     app = APIGatewayRestResolver(enable_validation=True)
-    for module in (images, decisions, cameras, coverage, reports, uploads, erasures, snapshots):
+    for module in (images, decisions, cameras, coverage, labels, reports, uploads, erasures, snapshots):
         app.include_router(module.router)
     _register_errors(app)
     app.enable_swagger(path="/swagger", title=TITLE, version=VERSION, description=DESCRIPTION)

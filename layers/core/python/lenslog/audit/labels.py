@@ -186,8 +186,9 @@ def _recommendations(
     return out
 
 
-def label_audit(sum_of: SumOf, period: Period, images: int) -> LabelAudit:
-    """The labels' audit of the dataset up to the period's end (drift: the period against its baseline)."""
+def label_audit(sum_of: SumOf, period: Period, images: int, drift: bool = True) -> LabelAudit:
+    """The labels' audit of the dataset up to the period's end (drift: the period against its
+    baseline; ``drift=False`` leaves it out, for a window that has no baseline)."""
     status = sum_of(Dimension.label_status, None, None)
     split_images = sum_of(Dimension.split_class, None, None)
     split_instances = sum_of(Dimension.split_class_instances, None, None)
@@ -248,7 +249,7 @@ def label_audit(sum_of: SumOf, period: Period, images: int) -> LabelAudit:
             values=grid,
         ),
         checks=checks,
-        drift=_drift(sum_of, period),
+        drift=_drift(sum_of, period) if drift else [],
         recommendations=_recommendations(classes, splits, status, sizes),
     )
 

@@ -122,7 +122,7 @@ def label_increments(decision: Decision) -> list[tuple[str, str, int]]:
     (they are written in the decision's one transaction, which DynamoDB caps at 100 items): past
     the budget, box centres and then per-class counts of the image are summed under
     ``label_overflow`` (value: the dimension), so totals stay exact and the overflow is visible."""
-    counted = _label_counts(decision)
+    counted = label_counts(decision)
     budget = decision.labels.counter_budget or LABEL_COUNTER_BUDGET
     if len(counted) <= budget:
         return counted
@@ -134,7 +134,7 @@ def label_increments(decision: Decision) -> list[tuple[str, str, int]]:
     return kept + [(Dimension.label_overflow, dim, n) for dim, n in sorted(folded.items())]
 
 
-def _label_counts(decision: Decision) -> list[tuple[str, str, int]]:
+def label_counts(decision: Decision) -> list[tuple[str, str, int]]:
     """Every label counter of one image, most important first (status, objects per image, sizes,
     classes, then box centres)."""
     labels = decision.labels

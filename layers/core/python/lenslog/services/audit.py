@@ -44,6 +44,7 @@ from lenslog.services.audit_models import (
     ImageDetail,
     ImagePage,
     ImageSummary,
+    LabelStats,
     NearDuplicate,
     ReportDetail,
     ReportPage,
@@ -447,6 +448,45 @@ class AuditService:
         ]
         return Coverage.model_validate(
             {"cell": self.cell, "from": days[0], "to": days[-1], "dimensions": dims}
+        )
+
+    def labels(
+        self, camera_id: str | None = None, from_: str | None = None, to: str | None = None
+    ) -> LabelStats:
+        """The labels' audit over a window of capture days (default: the last 28): the cell's from
+        its label counters, a camera's from its dataset records (camera index, capture time order)."""
+        from lenslog.services import label_stats
+
+        window = Window(from_, to, DEFAULT_COVERAGE_DAYS, self.today())
+        days = window.days()
+        extra: dict[str, Any] = {}
+        if camera_id is None:
+            dims = [str(d) for d in (*label_stats.LABEL_DIMENSIONS, Dimension.images)]
+            rows = self.reader.aggregates([d.isoformat() for d in days], dims)
+            audit, extra["overflow"] = label_stats.from_counters(rows, days)
+            source = "counters"
+        else:
+            q = IndexQuery(s.GSI_BY_CAMERA, (f"CAM#{camera_id}",), window.sk_lo, window.sk_hi, ())
+            docs: list[dict[str, Any]] = []
+            cursor: str | None = None
+            while len(docs) < label_stats.MAX_CAMERA_RECORDS:
+                page, cursor = self._page(q, min(1000, label_stats.MAX_CAMERA_RECORDS - len(docs)), cursor)
+                docs += page
+                if cursor is None:
+                    break
+            audit, _ = label_stats.from_records(docs, days)
+            source = "records"
+            extra.update(records_read=len(docs), truncated=cursor is not None)
+        return LabelStats.model_validate(
+            {
+                "cell": self.cell,
+                "from": days[0],
+                "to": days[-1],
+                "camera_id": camera_id,
+                "source": source,
+                "labels": audit,
+                **extra,
+            }
         )
 
     # reports -----------------------------------------------------------------------------------------

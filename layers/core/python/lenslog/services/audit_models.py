@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from lenslog.adapters.reports import ReportFile
+from lenslog.audit.models import LabelAudit
 from lenslog.domain.labels.models import Labels
 from lenslog.domain.models import Decision, Hashes, ImageMetadata, Quality, StoredAt
 
@@ -192,6 +193,27 @@ class Coverage(BaseModel):
     from_: date = Field(alias="from")
     to: date
     dimensions: list[CoverageDimension]
+
+
+class LabelStats(BaseModel):
+    """The labels of a cell's dataset, or of one camera's, over a window of capture days: the same
+    figures as the report's ``labels`` (class balance overall and per split, objects per image, box
+    sizes and centres, the seed rules, recommendations), without drift (see the weekly report)."""
+
+    cell: str
+    from_: date = Field(alias="from")
+    to: date
+    camera_id: str | None = None
+    source: Literal["counters", "records"] = Field(
+        description="counters: the cell's label counters; records: the camera's dataset records"
+    )
+    records_read: int = Field(0, description="records read (source records)")
+    truncated: bool = Field(False, description="the camera's window held more records than were read")
+    overflow: dict[str, int] = Field(
+        default_factory=dict,
+        description="counts kept only in totals (label_overflow), by dimension: images of many classes",
+    )
+    labels: LabelAudit = Field(description="the labels' audit, as in report.json's labels")
 
 
 class ReportSummary(BaseModel):
