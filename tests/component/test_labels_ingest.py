@@ -177,6 +177,56 @@ def test_a_coco_file_after_its_images_re_evaluates_every_image_it_covers(eu):
     assert label_counters(eu)[("label_status", "invalid")] == 1
 
 
+DOG = {"category_id": 18, "bbox": [80, 60, 160, 120]}
+
+
+def _coco_versions(eu) -> tuple[dict[str, object], list[str]]:
+    """Two images, then two versions of their COCO file (the second no longer lists g.jpg), each
+    version's notification taken off the queue: [v1, v2]."""
+    puts = {
+        n: eu.put(f"cv/images/{n}", jpeg(60 + i, (800, 600)), META) for i, n in enumerate(["g.jpg", "h.jpg"])
+    }
+    eu.drain()
+    both = [(1, "g.jpg", (800, 600)), (2, "h.jpg", (800, 600))]
+    both_dogs = [{"id": 1, "image_id": 1, **DOG}, {"id": 2, "image_id": 2, **DOG}]
+    v1 = eu.put("cv/annotations/instances.json", coco_file(both, both_dogs))
+    (first,) = capture(eu)
+    v2 = eu.put("cv/annotations/instances.json", coco_file(both[1:], both_dogs[1:]))
+    (second,) = capture(eu)
+    return puts, [as_s3_sends(first, v1["VersionId"], 1), as_s3_sends(second, v2["VersionId"], 2)]
+
+
+def as_s3_sends(body: str, version_id: str, n: int) -> str:
+    """The notification with what S3 puts in every record of a versioned bucket and moto leaves
+    out: the object's ``versionId`` and a ``sequencer`` increasing per key."""
+    event = json.loads(body)
+    event["Records"][0]["s3"]["object"].update(versionId=version_id, sequencer=f"0064F1A2B3C4D5E6{n:02X}")
+    return json.dumps(event)
+
+
+def test_a_new_version_of_a_coco_file_takes_the_labels_off_the_images_it_no_longer_lists(eu):
+    puts, (v1, v2) = _coco_versions(eu)
+    deliver(eu, [v1])
+    assert eu.decision("cv/images/g.jpg", puts["g.jpg"])["labels"]["status"] == "labelled"
+    deliver(eu, [v2])
+    g = eu.decision("cv/images/g.jpg", puts["g.jpg"])["labels"]
+    h = eu.decision("cv/images/h.jpg", puts["h.jpg"])["labels"]
+    assert g["status"] == "unlabelled" and g["objects"] == []
+    assert h["status"] == "labelled" and [o["class"] for o in h["objects"]] == ["dog"]
+    counted = label_counters(eu)
+    assert counted[("label_status", "labelled")] == 1 and counted[("label_status", "unlabelled")] == 1
+    assert counted[("class_instances", "dog")] == 1
+
+
+def test_coco_versions_delivered_out_of_order_or_twice_end_as_the_latest_says(eu):
+    puts, (v1, v2) = _coco_versions(eu)
+    deliver(eu, [v2, v1, v2, v1])  # the later version first, then both replayed
+    assert eu.decision("cv/images/g.jpg", puts["g.jpg"])["labels"]["status"] == "unlabelled"
+    assert eu.decision("cv/images/h.jpg", puts["h.jpg"])["labels"]["status"] == "labelled"
+    counted = label_counters(eu)
+    assert counted[("label_status", "labelled")] == 1 and counted[("class_instances", "dog")] == 1
+
+
 def test_a_voc_annotation_with_a_wrong_declared_size_is_invalid_and_the_image_accepted_with_warnings(eu):
     eu.put(
         "voc/Annotations/g.xml",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import json
 import os
 import re
 
@@ -766,3 +767,75 @@ def test_a_batch_get_of_one_hundred_keys_is_checked_for_duplicates_by_equality()
     assert emulator.has_duplicates(["x", "y", "x"])  # BatchWriteItem passes JSON strings
     assert emulator.plain_params(b'{"Key": {"b": {"B": "AP8="}}}') is None
     assert emulator.plain_params(b"[1]") is None and emulator.plain_params(b"") is None
+
+
+def test_s3_event_records_carry_the_version_and_a_sequencer_that_increases_for_one_key(patched):
+    with mock_aws():
+        s3 = boto3.client("s3", region_name=REGION)
+        sqs = boto3.client("sqs", region_name=REGION)
+        url = sqs.create_queue(QueueName="q")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        s3.create_bucket(Bucket="seq-bucket", CreateBucketConfiguration={"LocationConstraint": REGION})
+        s3.put_bucket_notification_configuration(
+            Bucket="seq-bucket",
+            NotificationConfiguration={
+                "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]
+            },
+        )
+        s3.put_bucket_versioning(Bucket="seq-bucket", VersioningConfiguration={"Status": "Enabled"})
+        versions = [
+            s3.put_object(Bucket="seq-bucket", Key="k.json", Body=body)["VersionId"]
+            for body in (b"one", b"two", b"three")
+        ]
+        records = []
+        while msgs := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+            for m in msgs:
+                records += json.loads(m["Body"]).get("Records", [])  # the s3:TestEvent has none
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    sequencers = [r["s3"]["object"]["sequencer"] for r in records]
+    assert len(sequencers) == 3 and sequencers == sorted(sequencers) and len(set(sequencers)) == 3
+    assert [r["s3"]["object"]["versionId"] for r in records] == versions
+
+
+def test_transactions_validated_with_remembered_update_trees_answer_as_moto_does(patched, monkeypatch):
+    """The handler's validation with a remembered tree gives moto's answers, the same text asked
+    twice included: a name the expression uses and does not define, one defined and not used."""
+    from moto.dynamodb import models as dynamo_models
+    from moto.dynamodb import responses as dynamo_responses
+
+    original = emulator._installed["update_parser"]
+    assert dynamo_responses.UpdateExpressionParser is not original
+    assert dynamo_models.UpdateExpressionParser is original  # the backend parses with its own
+
+    def update(expression, names=None):
+        body = {"TableName": "t", "Key": {"PK": {"S": "p"}, "SK": {"S": "s"}}, "UpdateExpression": expression,
+                "ExpressionAttributeValues": {":v": {"N": "1"}}}  # fmt: skip
+        if names is not None:
+            body["ExpressionAttributeNames"] = names
+        return {"Update": body}
+
+    def run():
+        answers = []
+        with mock_aws():
+            ddb = boto3.client("dynamodb", region_name=REGION)
+            _table(ddb)
+            for _ in range(2):
+                for expression, names in (
+                    ("ADD #c :v", {"#c": "c"}),
+                    ("ADD #d :v", None),
+                    ("ADD c :v", {"#c": "c"}),
+                ):
+                    try:
+                        ddb.transact_write_items(TransactItems=[update(expression, names)])
+                        answers.append("ok")
+                    except ClientError as exc:
+                        answers.append(
+                            exc.response["Error"]["Code"] + ": " + exc.response["Error"]["Message"]
+                        )
+            answers.append(ddb.get_item(TableName="t", Key={"PK": {"S": "p"}, "SK": {"S": "s"}})["Item"])
+        return answers
+
+    remembered = run()
+    monkeypatch.setattr(dynamo_responses, "UpdateExpressionParser", original)
+    assert remembered == run()
+    assert remembered.count("ok") == 2 and remembered[-1]["c"] == {"N": "2"}

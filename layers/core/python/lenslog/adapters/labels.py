@@ -253,6 +253,27 @@ class LabelStore:
             },
         )
 
+    def label_files(self, bucket: str, key: str) -> list[dict[str, Any]]:
+        """The records of every version of a label file that was processed (one partition)."""
+        return [json.loads(i["doc"]["S"]) for i in self._query(labelfile_pk(bucket, key))]
+
+    def drop_pointer(self, bucket: str, stem: str, source: str, seq: str) -> bool:
+        """Delete the pointer ``source`` wrote under ``stem`` if an older version wrote it (a newer
+        version of a COCO file no longer lists that image); False when there was none to drop."""
+        try:
+            self.client.delete_item(
+                TableName=self.table,
+                Key={s.PK: _str(labels_pk(bucket, stem)), s.SK: _str(source)},
+                ConditionExpression="attribute_exists(#pk) AND #seq < :seq",
+                ExpressionAttributeNames={"#pk": s.PK, "#seq": "seq"},
+                ExpressionAttributeValues={":seq": _str(seq)},
+            )
+            return True
+        except ClientError as exc:
+            if _missing_condition(exc):
+                return False
+            raise
+
     def label_file(self, bucket: str, key: str, version: str) -> dict[str, Any] | None:
         resp = self.client.get_item(
             TableName=self.table,

@@ -70,9 +70,17 @@ costs are the server's, not DynamoDB's or SQS's, and were most of the embedded A
   transaction); for the data-plane requests and writes without a binary value, whose parse is
   exactly the JSON, the patch reads them with ``json.loads`` (a ``B`` or ``BS`` member, which
   the parser base64-decodes, still goes to the parser). BatchGetItem's check for a key asked
-  twice compared every key with every other; the patch keeps a set. And the name of every action
+  twice compared every key with every other; the patch keeps a set. The name of every action
   a handler class has, which the server lists with ``inspect.getmembers`` for every request, is
-  listed once per class.
+  listed once per class. And the handler parses the update expression of each Update action of a
+  transaction (the ~38 of an image's commit: a dozen distinct texts) only to list the names it
+  uses: it remembers the tree of each text (the backend, which rewrites its tree, parses anew).
+
+**S3 events carry a sequencer and the version.** S3 gives every event record a `sequencer` that
+increases for the events of one key (how a consumer orders two versions of a label file) and, in a
+versioned bucket, the object's `versionId` (which version the event is about, when the key was
+overwritten since); moto's records have neither. The patch adds both (the sequencer from a
+counter of the process, increasing across all keys).
 
 **S3 checks a presigned POST's policy.** moto stores a browser-based (POST form) upload without
 reading its policy, so a partner's upload ticket would bound nothing. The patch checks the form
@@ -99,9 +107,12 @@ that changes one fails there, not silently in a user's run):
   transaction, and keeps an item's attributes as ``DynamoType`` values in ``Item.attrs``;
 - DynamoDB's data-plane actions return a ``DynamoResult`` whose serialized body is the JSON of its
   result, with the content type ``application/x-amz-json-1.0``;
+- ``moto.dynamodb.responses`` uses ``UpdateExpressionParser.make`` only to find clauses, and the
+  backend imports the parser under its own name;
 - ``DynamoHandler.parse_parameters(request)`` sets ``params`` from ``request.data``, and
   ``_contains_duplicates(keys)`` is an equality test; ``moto.core.responses`` calls
   ``method_names_from_class`` through its module name;
+- ``moto.s3.notifications`` builds an event's records with its module function ``_get_s3_event``;
 - a POST form upload reaches ``S3Response._bucket_response_post(request, bucket_name)`` with its
   fields in ``querystring`` (one list per field) and the file's bytes in ``raw_body``.
 """
@@ -363,20 +374,16 @@ def has_duplicates(keys: list[Any]) -> bool:
     of 100 keys made ~5,000 comparisons of nested dicts."""
     seen: set[Any] = set()
     for k in keys:
-        frozen = _frozen(k)
+        # a key: {name: {type: value}} (members in any order); BatchWriteItem passes JSON text
+        frozen = (
+            k
+            if isinstance(k, str)
+            else frozenset((n, frozenset(v.items()) if isinstance(v, dict) else v) for n, v in k.items())
+        )
         if frozen in seen:
             return True
         seen.add(frozen)
     return False
-
-
-def _frozen(value: Any) -> Any:
-    """A hashable value equal for equal JSON values (dicts in any member order)."""
-    if isinstance(value, dict):
-        return frozenset((k, _frozen(v)) for k, v in value.items())
-    if isinstance(value, list):
-        return tuple(_frozen(v) for v in value)
-    return value
 
 
 _NAME = r"#[A-Za-z0-9_]+|[A-Za-z][A-Za-z0-9_]*"
@@ -708,6 +715,53 @@ def install() -> None:
         DynamoHandler._contains_duplicates = contains_duplicates  # type: ignore[method-assign]
         core_responses.method_names_from_class = names_of  # type: ignore[assignment]
         _install_post_policy()
+        _install_sequencers()
+        _install_update_parse_memo()
+
+
+_sequence = iter(range(1, 1 << 62))
+
+
+def _install_sequencers() -> None:
+    """S3 puts a ``sequencer`` in every event record, increasing for the events of one key, so
+    that a consumer can tell which of two versions came later; moto leaves it out."""
+    from moto.s3 import notifications
+
+    original: Callable[..., Any] = notifications._get_s3_event
+
+    def get_s3_event(event_name: str, bucket: Any, key: Any, notification_id: str) -> Any:
+        event = original(event_name, bucket, key, notification_id)
+        with _lock:
+            n = next(_sequence)
+        version = getattr(key, "version_id", None)
+        for record in event.get("Records", []):
+            obj = record.get("s3", {}).get("object", {})
+            obj.setdefault("sequencer", f"{n:018X}")
+            if version and version != "null":
+                obj.setdefault("versionId", version)
+        return event
+
+    _installed["s3_event"] = original
+    notifications._get_s3_event = get_s3_event
+
+
+class _ParsedUpdates:
+    """What moto's DynamoDB handler sees as ``UpdateExpressionParser``: ``make`` remembers the
+    syntax tree of each expression text. The handler parses every Update action of a transaction
+    (and of UpdateItem) only to list the names it uses, without changing the tree; the backend,
+    which does change it, keeps its own parser."""
+
+    make: Callable[[str], Any]
+
+
+def _install_update_parse_memo() -> None:
+    from moto.dynamodb import responses as dynamo_responses
+
+    original = dynamo_responses.UpdateExpressionParser
+    memo = type("UpdateExpressionParser", (_ParsedUpdates,), {})
+    memo.make = staticmethod(functools.lru_cache(maxsize=4096)(original.make))  # type: ignore[assignment]
+    _installed["update_parser"] = original
+    dynamo_responses.UpdateExpressionParser = memo  # type: ignore[attr-defined]
 
 
 def _install_post_policy() -> None:
@@ -766,6 +820,12 @@ def uninstall() -> None:
         from moto.s3.responses import S3Response
 
         S3Response._bucket_response_post = _installed["bucket_response_post"]  # type: ignore[method-assign]
+        from moto.s3 import notifications
+
+        notifications._get_s3_event = _installed["s3_event"]
+        from moto.dynamodb import responses as dynamo_responses
+
+        dynamo_responses.UpdateExpressionParser = _installed["update_parser"]  # type: ignore[attr-defined]
         _installed.clear()
 
 

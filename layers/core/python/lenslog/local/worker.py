@@ -16,10 +16,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from lenslog.local.aws import LocalStack
+from lenslog.local.aws import LOCAL_VISIBILITY_TIMEOUT, LocalStack
 from lenslog.local.context import LambdaContext
 
 REPO_ROOT = Path(__file__).resolve().parents[5]
+BATCH_VISIBILITY_TIMEOUT = 120  # seconds a received batch stays hidden while it is decided
 
 
 @lru_cache(maxsize=8)
@@ -93,8 +94,16 @@ class Worker:
         """Receive and process one batch of up to 10 messages; the number of messages received."""
         sqs = self.stack.client("sqs", cell)
         url = self.stack.queue_urls[cell]
+        # As Lambda's poller does, a batch is hidden for as long as it may take (a batch of 10
+        # camera photos takes seconds on a shared laptop core; with the queue's own 2 s, its last
+        # records came back and the other worker decided them a second time); the records that
+        # fail are shown again after the queue's timeout, so they are retried as quickly as before.
         resp = sqs.receive_message(
-            QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds, AttributeNames=["All"]
+            QueueUrl=url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=wait_seconds,
+            AttributeNames=["All"],
+            VisibilityTimeout=BATCH_VISIBILITY_TIMEOUT,
         )
         messages = resp.get("Messages", [])
         if not messages:
@@ -115,6 +124,13 @@ class Worker:
         ]
         if done:
             sqs.delete_message_batch(QueueUrl=url, Entries=done)
+        retry = [
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": LOCAL_VISIBILITY_TIMEOUT}
+            for i, m in enumerate(messages)
+            if m["MessageId"] in failed
+        ]
+        if retry:
+            sqs.change_message_visibility_batch(QueueUrl=url, Entries=retry)
         return len(messages)
 
     def pending(self, cell: str) -> int:

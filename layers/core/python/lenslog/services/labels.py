@@ -29,7 +29,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from lenslog.adapters.dynamo import DynamoLedger, decision_pk, decision_sk, image_pk, version_of
-from lenslog.adapters.labels import LabelStore, needmap_action, stem_action
+from lenslog.adapters.labels import LabelStore, needmap_action, seq_of, stem_action
 from lenslog.config import Config
 from lenslog.domain.aggregates import dataset_increments
 from lenslog.domain.labels import classmap, coco, keys, sidecar, validate, voc, yolo
@@ -227,6 +227,7 @@ class LabelService:
                             self.labels.done_waiting(ref.bucket, f, image_id)
             self._delete_landing(ref.bucket, ref.key, head.version_id)
             return
+        dropped: list[str] = []  # image stems an earlier version of a COCO file listed, this one not
         if kind is KeyKind.coco:
             if errors:
                 return self._keep_invalid(ref, head.version_id, version, str(kind), errors)
@@ -239,6 +240,9 @@ class LabelService:
             per_image, errors = coco.split(doc, ref.key, version)
             for name, c in per_image.items():
                 carried += [(st, name, c) for st in keys.coco_image_stems(ref.key, name)]
+            newer, dropped = self._coco_versions(ref, version, {st for st, _, _ in carried})
+            if newer:  # a later version was processed first: it says what the images carry
+                carried = []
         else:
             parse = yolo.parse if kind is KeyKind.yolo else voc.parse
             one = parse(data if not errors else b"", ref.key, version)
@@ -248,8 +252,10 @@ class LabelService:
         stored = self._keep(ref, head.version_id, version)
         for st, target, c in carried:
             self.labels.put_pointer(ref.bucket, st, c, target, ref.sequencer)
+        seq = seq_of(ref.sequencer)
+        gone = [st for st in dropped if self.labels.drop_pointer(ref.bucket, st, ref.key, seq)]
         self._record(ref, version, str(kind), stored, len({t for _, t, _ in carried}), errors)
-        for image_id in self.labels.images_at(ref.bucket, [st for st, _, _ in carried]):
+        for image_id in self.labels.images_at(ref.bucket, [*(st for st, _, _ in carried), *gone]):
             self.attach(image_id)
         self._delete_landing(ref.bucket, ref.key, head.version_id)
 
@@ -316,6 +322,26 @@ class LabelService:
                 continue  # the record changed since read: read again
         raise RuntimeError(f"image {image_id} kept changing while its labels were attached; retried later")
 
+    def _coco_versions(self, ref: ObjectRef, version: str, stems: set[str]) -> tuple[bool, list[str]]:
+        """Whether a later version of this COCO file was already processed, and the image stems the
+        latest earlier version pointed at that this one no longer lists (their pointers go, and
+        their images are re-evaluated). Versions are ordered by their S3 event sequencer."""
+        seq = seq_of(ref.sequencer)
+        others = [r for r in self.labels.label_files(ref.bucket, ref.key) if r.get("version") != version]
+        if any(r.get("seq", "") > seq for r in others):
+            return True, []
+        earlier = [r for r in others if r.get("status") == "kept" and r.get("format") == str(KeyKind.coco)]
+        if not earlier:
+            return False, []
+        prior = max(earlier, key=lambda r: r.get("seq", ""))
+        data = self.store.get(prior["stored"]["bucket"], prior["stored"]["key"])
+        try:
+            listed, _ = coco.split(coco.load(data or b""), ref.key, prior["version"])
+        except coco.CocoError:
+            return False, []
+        old = {st for name in listed for st in keys.coco_image_stems(ref.key, name)}
+        return False, sorted(old - stems)
+
     # keeping files ---------------------------------------------------------------------------------
     def _keep(self, ref: ObjectRef, version_id: str | None, version: str) -> dict[str, str]:
         dest = labels_key(version, ref.key)
@@ -354,7 +380,7 @@ class LabelService:
             version,
             {
                 "key": ref.key, "version": version, "format": kind, "status": status, "stored": dict(stored),
-                "images": images, "warnings": list(errors)[:50],
+                "images": images, "warnings": list(errors)[:50], "seq": seq_of(ref.sequencer),
             },
         )  # fmt: skip
 
