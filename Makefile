@@ -15,7 +15,7 @@ help:
 	@echo "make synth   synthesise the CDK app offline into cdk.out/"
 	@echo "make bench   run the benchmarks (IMAGES=DIR for your own photos)"
 	@echo "make bench-labels  parse cost of label files and the gate's rate with labels vs without"
-	@echo "make bench-local  10,000 images through lenslog local + lenslog ingest (~40 min here)"
+	@echo "make bench-local  10,000 images through lenslog local + lenslog ingest (~25 min here)"
 	@echo "make bench-snapshot  a snapshot of 2,000 records on moto and 10^4..3x10^5 in process (~4 min)"
 	@echo "make bench-scale  a cell at fleet scale: index, hot items, recall -> bench/scale.json (~10 min)"
 	@echo "make openapi rewrite docs/openapi.json from the audit API's routes and models"
