@@ -151,7 +151,15 @@ def test_the_scheduled_function_runs_the_check_and_emits_its_figures(eu, stack, 
         "POWERTOOLS_SERVICE_NAME": "leakage_check",
         "POWERTOOLS_METRICS_DISABLED": "false",  # the test suite turns them off elsewhere
     }
-    capsys.readouterr()  # the uploads' own output (the ingest function's metrics, when enabled)
+    # In Lambda each function is a process of its own. Here the ingest function ran in this process
+    # first, and Powertools keeps one metric set and one dimension set per process (its Metrics
+    # share class attributes): drop what the ingest invocations left there, and import the
+    # function afresh under its environment, as a cold start does.
+    from aws_lambda_powertools import Metrics
+
+    Metrics().clear_metrics()
+    load_function.cache_clear()
+    capsys.readouterr()  # the uploads' own output
     with lambda_environment(env):
         # nothing is in flight in this test: examine the links decided up to now
         result = load_function("leakage_check").handler({"settle_seconds": 0}, _context())
