@@ -758,8 +758,8 @@ def _install_update_parse_memo() -> None:
     from moto.dynamodb import responses as dynamo_responses
 
     original = dynamo_responses.UpdateExpressionParser
-    memo = type("UpdateExpressionParser", (_ParsedUpdates,), {})
-    memo.make = staticmethod(functools.lru_cache(maxsize=4096)(original.make))  # type: ignore[assignment]
+    remembered = staticmethod(functools.lru_cache(maxsize=4096)(original.make))
+    memo = type("UpdateExpressionParser", (_ParsedUpdates,), {"make": remembered})
     _installed["update_parser"] = original
     dynamo_responses.UpdateExpressionParser = memo  # type: ignore[attr-defined]
 

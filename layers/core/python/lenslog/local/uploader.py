@@ -188,10 +188,10 @@ class DecisionWatcher:
         for cell, ledger in self.ledgers.items():
             asked = [i for i, u in enumerate(window) if i not in hit and (everywhere or u.cell == cell)]
             if asked:
-                found = ledger.has_decisions(
+                flags = ledger.has_decisions(
                     [(window[i].bucket, window[i].key, window[i].version) for i in asked]
                 )
-                hit.update(i for i, f in zip(asked, found, strict=True) if f)
+                hit.update(i for i, f in zip(asked, flags, strict=True) if f)
         landed = [u for i, u in enumerate(window) if i in hit]
         found = list(pool.map(self._read, landed)) if pool else [self._read(u) for u in landed]
         new = list(
