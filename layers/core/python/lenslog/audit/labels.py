@@ -186,9 +186,9 @@ def _recommendations(
     return out
 
 
-def label_audit(sum_of: SumOf, period: Period, images: int, drift: bool = True) -> LabelAudit:
+def label_audit(sum_of: SumOf, period: Period | None, images: int) -> LabelAudit:
     """The labels' audit of the dataset up to the period's end (drift: the period against its
-    baseline; ``drift=False`` leaves it out, for a window that has no baseline)."""
+    baseline; none without a period, for a window that has no baseline)."""
     status = sum_of(Dimension.label_status, None, None)
     split_images = sum_of(Dimension.split_class, None, None)
     split_instances = sum_of(Dimension.split_class_instances, None, None)
@@ -249,7 +249,7 @@ def label_audit(sum_of: SumOf, period: Period, images: int, drift: bool = True) 
             values=grid,
         ),
         checks=checks,
-        drift=_drift(sum_of, period) if drift else [],
+        drift=_drift(sum_of, period) if period is not None else [],
         recommendations=_recommendations(classes, splits, status, sizes),
     )
 

@@ -463,7 +463,7 @@ class AuditService:
         if camera_id is None:
             dims = [str(d) for d in (*label_stats.LABEL_DIMENSIONS, Dimension.images)]
             rows = self.reader.aggregates([d.isoformat() for d in days], dims)
-            audit, extra["overflow"] = label_stats.from_counters(rows, days)
+            audit, extra["overflow"] = label_stats.from_counters(rows)
             source = "counters"
         else:
             q = IndexQuery(s.GSI_BY_CAMERA, (f"CAM#{camera_id}",), window.sk_lo, window.sk_hi, ())
@@ -474,7 +474,7 @@ class AuditService:
                 docs += page
                 if cursor is None:
                     break
-            audit, _ = label_stats.from_records(docs, days)
+            audit = label_stats.from_records(docs)
             source = "records"
             extra.update(records_read=len(docs), truncated=cursor is not None)
         return LabelStats.model_validate(

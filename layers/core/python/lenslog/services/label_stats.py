@@ -6,12 +6,11 @@ counters are not kept per camera and class). Pure functions of what the reader r
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
-from datetime import date, timedelta
+from collections.abc import Iterable
 from typing import Any
 
 from lenslog.audit.labels import label_audit
-from lenslog.audit.models import LabelAudit, Period
+from lenslog.audit.models import LabelAudit
 from lenslog.domain.aggregates import DATASET_STATUSES, Dimension, label_counts
 from lenslog.domain.models import Decision
 
@@ -28,29 +27,19 @@ LABEL_DIMENSIONS = (
 MAX_CAMERA_RECORDS = 20_000  # a camera's window is read up to this many records (then: truncated)
 
 
-def _period(days: Sequence[date]) -> Period:
-    """The window as a report period; its baseline is unused (no drift in a window)."""
-    first, last = days[0], days[-1]
-    return Period(
-        start=first, end=last, baseline_start=first - timedelta(days=1), baseline_end=first, baseline_weeks=0
-    )
-
-
-def from_counters(rows: Iterable[dict[str, Any]], days: Sequence[date]) -> tuple[LabelAudit, dict[str, int]]:
-    """The labels' audit of the counters of ``days`` (rows of ``TableReader.aggregates``) and the
+def from_counters(rows: Iterable[dict[str, Any]]) -> tuple[LabelAudit, dict[str, int]]:
+    """The labels' audit of a window's counters (rows of ``TableReader.aggregates``) and the
     counts summed under ``label_overflow`` (by dimension: what no per-value counter holds)."""
     sums: dict[str, Counter[str]] = defaultdict(Counter)
     for row in rows:
         sums[row["dimension"]][row["value"]] += int(row["count"])
-    audit = label_audit(
-        lambda dim, _lo, _hi: Counter(sums[dim]), _period(days), sums["images"]["all"], drift=False
-    )
+    audit = label_audit(lambda dim, _lo, _hi: Counter(sums[dim]), None, sums["images"]["all"])
     return audit, dict(sums[Dimension.label_overflow])
 
 
-def from_records(docs: Iterable[dict[str, Any]], days: Sequence[date]) -> tuple[LabelAudit, int]:
+def from_records(docs: Iterable[dict[str, Any]]) -> LabelAudit:
     """The labels' audit of a camera's dataset records (their decision documents), every counter
-    exact (a record keeps all its boxes); the number of dataset images read."""
+    exact (a record keeps all its boxes)."""
     sums: dict[str, Counter[str]] = defaultdict(Counter)
     images = 0
     for doc in docs:
@@ -59,4 +48,4 @@ def from_records(docs: Iterable[dict[str, Any]], days: Sequence[date]) -> tuple[
         images += 1
         for dim, value, n in label_counts(Decision.model_validate(doc)):
             sums[dim][value] += n
-    return label_audit(lambda dim, _lo, _hi: Counter(sums[dim]), _period(days), images, drift=False), images
+    return label_audit(lambda dim, _lo, _hi: Counter(sums[dim]), None, images)

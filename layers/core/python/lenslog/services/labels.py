@@ -227,6 +227,7 @@ class LabelService:
                             self.labels.done_waiting(ref.bucket, f, image_id)
             self._delete_landing(ref.bucket, ref.key, head.version_id)
             return
+        seq = seq_of(ref.sequencer)  # orders the versions of one key
         dropped: list[str] = []  # image stems an earlier version of a COCO file listed, this one not
         if kind is KeyKind.coco:
             if errors:
@@ -240,7 +241,7 @@ class LabelService:
             per_image, errors = coco.split(doc, ref.key, version)
             for name, c in per_image.items():
                 carried += [(st, name, c) for st in keys.coco_image_stems(ref.key, name)]
-            newer, dropped = self._coco_versions(ref, version, {st for st, _, _ in carried})
+            newer, dropped = self._coco_versions(ref, version, seq, {st for st, _, _ in carried})
             if newer:  # a later version was processed first: it says what the images carry
                 carried = []
         else:
@@ -252,7 +253,6 @@ class LabelService:
         stored = self._keep(ref, head.version_id, version)
         for st, target, c in carried:
             self.labels.put_pointer(ref.bucket, st, c, target, ref.sequencer)
-        seq = seq_of(ref.sequencer)
         gone = [st for st in dropped if self.labels.drop_pointer(ref.bucket, st, ref.key, seq)]
         self._record(ref, version, str(kind), stored, len({t for _, t, _ in carried}), errors)
         for image_id in self.labels.images_at(ref.bucket, [*(st for st, _, _ in carried), *gone]):
@@ -322,11 +322,12 @@ class LabelService:
                 continue  # the record changed since read: read again
         raise RuntimeError(f"image {image_id} kept changing while its labels were attached; retried later")
 
-    def _coco_versions(self, ref: ObjectRef, version: str, stems: set[str]) -> tuple[bool, list[str]]:
+    def _coco_versions(
+        self, ref: ObjectRef, version: str, seq: str, stems: set[str]
+    ) -> tuple[bool, list[str]]:
         """Whether a later version of this COCO file was already processed, and the image stems the
         latest earlier version pointed at that this one no longer lists (their pointers go, and
-        their images are re-evaluated). Versions are ordered by their S3 event sequencer."""
-        seq = seq_of(ref.sequencer)
+        their images are re-evaluated). Versions are ordered by their S3 event sequencer ``seq``."""
         others = [r for r in self.labels.label_files(ref.bucket, ref.key) if r.get("version") != version]
         if any(r.get("seq", "") > seq for r in others):
             return True, []
