@@ -75,6 +75,9 @@ costs are the server's, not DynamoDB's or SQS's, and were most of the embedded A
   listed once per class. And the handler parses the update expression of each Update action of a
   transaction (the ~38 of an image's commit: a dozen distinct texts) only to list the names it
   uses: it remembers the tree of each text (the backend, which rewrites its tree, parses anew).
+  An item read is converted for the answer member by member and sized (against BatchGetItem's
+  16 MB) by making a ``DynamoType`` of every member of every set, twice: a string set, most of
+  a near-duplicate index item, is taken as the list of strings it is and sized by their lengths.
 
 **S3 events carry a sequencer and the version.** S3 gives every event record a `sequencer` that
 increases for the events of one key (how a consumer orders two versions of a label file) and, in a
@@ -112,6 +115,8 @@ that changes one fails there, not silently in a user's run):
 - ``DynamoHandler.parse_parameters(request)`` sets ``params`` from ``request.data``, and
   ``_contains_duplicates(keys)`` is an equality test; ``moto.core.responses`` calls
   ``method_names_from_class`` through its module name;
+- ``moto.dynamodb.responses`` converts results with ``dynamo_to_dict``, which recurses through
+  its module's name, and ``DynamoType.size`` of a string set is its members' UTF-8 lengths;
 - ``moto.s3.notifications`` builds an event's records with its module function ``_get_s3_event``;
 - a POST form upload reaches ``S3Response._bucket_response_post(request, bucket_name)`` with its
   fields in ``querystring`` (one list per field) and the file's bytes in ``raw_body``.
@@ -335,12 +340,18 @@ def _wire(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _wire(v) for k, v in value.items() if v is not None}
     if isinstance(value, list | tuple):
+        if _strings(value):  # a string set: most of a near-duplicate index item
+            return value
         return [_wire(v) for v in value]
     if isinstance(value, bytes):
         return base64.b64encode(value).decode("ascii")
     if value is None or isinstance(value, bool | str | int | float):
         return value
     raise _NotPlain(type(value).__name__)
+
+
+def _strings(values: list[Any] | tuple[Any, ...]) -> bool:
+    return all(type(v) is str for v in values)
 
 
 def plain_body(result: Any) -> str | None:
@@ -717,6 +728,7 @@ def install() -> None:
         _install_post_policy()
         _install_sequencers()
         _install_update_parse_memo()
+        _install_plain_sets()
 
 
 _sequence = iter(range(1, 1 << 62))
@@ -752,6 +764,33 @@ class _ParsedUpdates:
     which does change it, keeps its own parser."""
 
     make: Callable[[str], Any]
+
+
+def _install_plain_sets() -> None:
+    """moto converts an item for its answer member by member, and sizes it (against BatchGetItem's
+    16 MB) by making a ``DynamoType`` of every member of every set, twice per item read. A string
+    set is a list of ``str``: it is taken as it is, and sized by its members' UTF-8 lengths."""
+    from moto.dynamodb import responses as dynamo_responses
+    from moto.dynamodb.models import utilities
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    original_dict: Callable[[Any], Any] = utilities.dynamo_to_dict
+    original_size: Callable[[Any], int] = DynamoType.size
+
+    def dynamo_to_dict(obj: Any) -> Any:
+        if type(obj) is list and _strings(obj):
+            return list(obj)
+        return original_dict(obj)
+
+    def size(self: Any) -> int:
+        if self.type == "SS":
+            return sum(len(v.encode("utf-8")) for v in self.value)
+        return original_size(self)
+
+    _installed.update(dynamo_to_dict=original_dict, size=original_size)
+    utilities.dynamo_to_dict = dynamo_to_dict  # moto's own recursion goes through this name
+    dynamo_responses.dynamo_to_dict = dynamo_to_dict  # type: ignore[attr-defined]
+    DynamoType.size = size  # type: ignore[method-assign]
 
 
 def _install_update_parse_memo() -> None:
@@ -826,6 +865,12 @@ def uninstall() -> None:
         from moto.dynamodb import responses as dynamo_responses
 
         dynamo_responses.UpdateExpressionParser = _installed["update_parser"]  # type: ignore[attr-defined]
+        from moto.dynamodb.models import utilities
+        from moto.dynamodb.models.dynamo_type import DynamoType
+
+        utilities.dynamo_to_dict = _installed["dynamo_to_dict"]
+        dynamo_responses.dynamo_to_dict = _installed["dynamo_to_dict"]  # type: ignore[attr-defined]
+        DynamoType.size = _installed["size"]  # type: ignore[method-assign]
         _installed.clear()
 
 
