@@ -6,6 +6,7 @@ import json
 import random
 import threading
 
+import pytest
 from PIL import Image
 
 from lenslog.domain.models import ObjectRef
@@ -268,3 +269,15 @@ def test_a_truncated_camera_photo_keeps_its_exif(eu):
     d = refused(eu, "phone/cut.jpg", body[: len(body) * 6 // 10], metadata={})
     assert d["reasons"] == ["truncated_image"]
     assert (d["metadata"]["model"], d["metadata"]["captured_at"]) == ("Canon EOS R6", "2026-11-18T09:30:00Z")
+
+
+def test_only_the_index_client_skips_client_side_validation(stack):
+    """The index builds its keys from integers; the ledger's requests keep botocore's check. (A
+    malformed key then reaches the service: DynamoDB refuses it, moto answers with nothing.)"""
+    from botocore.exceptions import ParamValidationError
+
+    service = ingest_service(stack.settings("eu"))
+    bad = {service.near.table: {"Keys": [{"PK": {"S": 7}, "SK": {"S": "BAND"}}]}}  # a number for a string
+    with pytest.raises(ParamValidationError):
+        service.ledger.client.batch_get_item(RequestItems=bad)
+    assert service.near.client.batch_get_item(RequestItems=bad)["Responses"] == {service.near.table: []}

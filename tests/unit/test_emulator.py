@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from lenslog.local import emulator
+from lenslog.local import emulator, plain
 
 REGION = "eu-central-1"
 
@@ -489,8 +489,8 @@ def test_dynamodb_data_plane_answers_are_the_json_moto_s_serializer_writes(patch
 def test_a_result_with_a_timestamp_is_left_to_moto_s_serializer():
     from datetime import UTC, datetime
 
-    assert emulator.plain_body({"Table": {"CreationDateTime": datetime.now(UTC)}}) is None
-    assert emulator.plain_body({"Item": {"b": {"B": b"\x01"}}, "X": None}) == '{"Item": {"b": {"B": "AQ=="}}}'
+    assert plain.plain_body({"Table": {"CreationDateTime": datetime.now(UTC)}}) is None
+    assert plain.plain_body({"Item": {"b": {"B": b"\x01"}}, "X": None}) == '{"Item": {"b": {"B": "AQ=="}}}'
 
 
 UPDATES = [  # (expression, names, values): the plain form, and forms the patch must leave to moto
@@ -592,22 +592,22 @@ def test_plain_updates_end_in_the_items_and_errors_moto_gives(in_transaction):
 
 def test_the_plain_form_is_recognised_and_nothing_else():
     reserved = {"SIZE"}
-    plan = emulator.plain_update(UPDATES[0][0], UPDATES[0][1], UPDATES[0][2], reserved)
+    plan = plain.plain_update(UPDATES[0][0], UPDATES[0][1], UPDATES[0][2], reserved)
     assert [(op, name) for op, name, _ in plan] == [
         ("ADD", "count"),
         ("SET", "kind"),
         ("SET", "dimension"),
         ("SET", "value"),
     ]
-    assert emulator.plain_condition("n = :n", None, {":n": {"N": "1"}}, reserved) == (
+    assert plain.plain_condition("n = :n", None, {":n": {"N": "1"}}, reserved) == (
         "equals",
         "n",
         {"N": "1"},
     )
-    assert emulator.plain_condition("size(n) > :n", None, {":n": {"N": "1"}}, reserved) is None
-    assert emulator.plain_condition("attribute_exists(size)", None, None, reserved) is None
+    assert plain.plain_condition("size(n) > :n", None, {":n": {"N": "1"}}, reserved) is None
+    assert plain.plain_condition("attribute_exists(size)", None, None, reserved) is None
     for expression, names, values in [*UPDATES[3:6], ("SET #missing = :v", {}, {":v": {"S": "v"}})]:
-        assert emulator.plain_update(expression, names, values, reserved) is None, expression
+        assert plain.plain_update(expression, names, values, reserved) is None, expression
 
 
 def test_sqs_send_reads_one_queue_attribute_and_counts_and_fifo_dedupe_stay_exact(patched):
@@ -684,7 +684,7 @@ def test_dynamodb_requests_read_with_json_are_what_moto_s_parser_reads(patched, 
 
     def both(self, request):
         action = self._get_action()
-        fast = emulator.plain_params(request.data) if action in emulator.PLAIN_REQUESTS else None
+        fast = plain.plain_params(request.data) if action in plain.PLAIN_REQUESTS else None
         original(self, request)
         if fast is None:
             parsed_by_moto.append(action)
@@ -762,11 +762,11 @@ def test_dynamodb_requests_read_with_json_are_what_moto_s_parser_reads(patched, 
 
 def test_a_batch_get_of_one_hundred_keys_is_checked_for_duplicates_by_equality():
     a, b = {"PK": {"S": "p"}, "SK": {"S": "1"}}, {"SK": {"S": "1"}, "PK": {"S": "p"}}
-    assert emulator.has_duplicates([a, b])  # the same key, members in another order
-    assert not emulator.has_duplicates([{"PK": {"S": str(i)}} for i in range(100)])
-    assert emulator.has_duplicates(["x", "y", "x"])  # BatchWriteItem passes JSON strings
-    assert emulator.plain_params(b'{"Key": {"b": {"B": "AP8="}}}') is None
-    assert emulator.plain_params(b"[1]") is None and emulator.plain_params(b"") is None
+    assert plain.has_duplicates([a, b])  # the same key, members in another order
+    assert not plain.has_duplicates([{"PK": {"S": str(i)}} for i in range(100)])
+    assert plain.has_duplicates(["x", "y", "x"])  # BatchWriteItem passes JSON strings
+    assert plain.plain_params(b'{"Key": {"b": {"B": "AP8="}}}') is None
+    assert plain.plain_params(b"[1]") is None and plain.plain_params(b"") is None
 
 
 def test_s3_event_records_carry_the_version_and_a_sequencer_that_increases_for_one_key(patched):
@@ -860,7 +860,7 @@ def test_string_sets_are_converted_and_sized_as_moto_does_member_by_member(patch
         typed = DynamoType(raw)
         assert DynamoType.size(typed) == original_size(typed), raw
         assert utilities.dynamo_to_dict(typed) == original_dict(typed), raw
-    mixed = ["a", DynamoType({"S": "b"})]  # a list with a typed member goes to moto
+    mixed = ["a", DynamoType({"S": "b"})]  # a plain list goes to moto
     assert utilities.dynamo_to_dict(mixed) == original_dict(mixed)
     entries = [f"{i:016x}|{'f' * 64}|||cam|{i}||c95|{'a' * 64}" for i in range(300)]
     item = {"PK": {"S": "NEAR#0#1"}, "SK": {"S": "BAND"}, "e": {"SS": entries}, "n": {"N": "300"}}
