@@ -853,6 +853,9 @@ def test_string_sets_are_converted_and_sized_as_moto_does_member_by_member(patch
         {"NS": ["1", "2.5"]},
         {"BS": [b"\x00", b"\xff\xfe"]},
         {"S": "x"},
+        {"S": "ü"},
+        {"N": "-1.5e3"},
+        {"BOOL": True},
         {"L": [{"S": "a"}, {"N": "1"}, {"M": {"k": {"SS": ["z"]}}}]},
         {"M": {"a": {"SS": ["p", "q"]}, "b": {"BOOL": True}, "c": {"NULL": True}}},
     ]

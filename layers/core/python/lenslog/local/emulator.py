@@ -573,7 +573,8 @@ class _ParsedUpdates:
 def _install_plain_sets() -> None:
     """moto converts an item for its answer member by member, and sizes it (against BatchGetItem's
     16 MB) by making a ``DynamoType`` of every member of every set, twice per item read. A string
-    set is a list of ``str``: it is taken as it is, and sized by its members' UTF-8 lengths."""
+    set is a list of ``str``: it is taken as it is, and sized by its members' UTF-8 lengths; a
+    string or a number is taken as its text."""
     from moto.dynamodb import responses as dynamo_responses
     from moto.dynamodb.models import utilities
     from moto.dynamodb.models.dynamo_type import DynamoType
@@ -582,13 +583,20 @@ def _install_plain_sets() -> None:
     original_size: Callable[[Any], int] = DynamoType.size
 
     def dynamo_to_dict(obj: Any) -> Any:
-        if type(obj) is DynamoType and obj.type == "SS":
-            return {"SS": list(obj.value)}
+        if type(obj) is DynamoType:
+            kind = obj.type
+            if kind == "SS":
+                return {"SS": list(obj.value)}
+            if (kind == "S" or kind == "N") and type(obj.value) is str:
+                return {kind: obj.value}
         return original_dict(obj)
 
     def size(self: Any) -> int:
-        if self.type == "SS":
+        kind = self.type
+        if kind == "SS":
             return sum(len(v.encode("utf-8")) for v in self.value)
+        if kind == "S" and type(self.value) is str:
+            return len(self.value.encode("utf-8"))
         return original_size(self)
 
     _installed.update(dynamo_to_dict=original_dict, size=original_size)

@@ -25,6 +25,8 @@ class _NotPlain(Exception):
 def _wire(value: Any) -> Any:
     """A DynamoDB result in its JSON wire shape (bytes base64, ``None`` members left out), or
     ``_NotPlain`` for anything moto's serializer must handle."""
+    if type(value) is str:  # most values: a string member of a typed value
+        return value
     if isinstance(value, dict):
         return {k: _string_set(v) if k == "SS" else _wire(v) for k, v in value.items() if v is not None}
     if isinstance(value, list | tuple):
