@@ -17,6 +17,14 @@ from moto import mock_aws
 from lenslog.local import emulator, plain
 
 REGION = "eu-central-1"
+# an item of every plain kind: strings, a number, a string set, a list of a map and a boolean
+ITEM = {
+    "PK": {"S": "p"},
+    "SK": {"S": "s"},
+    "n": {"N": "1.5"},
+    "ss": {"SS": ["x", "y"]},
+    "l": {"L": [{"M": {"x": {"N": "2"}, "nul": {"NULL": True}}}, {"BOOL": False}]},
+}
 
 
 @pytest.fixture
@@ -438,16 +446,7 @@ def test_dynamodb_data_plane_answers_are_the_json_moto_s_serializer_writes(patch
     with mock_aws():
         ddb = boto3.client("dynamodb", region_name=REGION)
         _table(ddb)
-        item = {
-            "PK": {"S": "p"},
-            "SK": {"S": "s"},
-            "n": {"N": "1.5"},
-            "b": {"B": b"\x00\xff"},
-            "bs": {"BS": [b"a", b"b"]},
-            "ss": {"SS": ["x", "y"]},
-            "ns": {"NS": ["1", "2"]},
-            "l": {"L": [{"M": {"x": {"N": "2"}, "nul": {"NULL": True}}}, {"BOOL": False}]},
-        }
+        item = {**ITEM, "b": {"B": b"\x00\xff"}, "bs": {"BS": [b"a", b"b"]}, "ns": {"NS": ["1", "2"]}}
         ddb.put_item(TableName="t", Item=item, ReturnValues="ALL_OLD")
         for i in range(5):
             ddb.put_item(TableName="t", Item={"PK": {"S": "p"}, "SK": {"S": f"k{i}"}})
@@ -696,13 +695,7 @@ def test_dynamodb_requests_read_with_json_are_what_moto_s_parser_reads(patched, 
     with mock_aws():
         ddb = boto3.client("dynamodb", region_name=REGION)
         _table(ddb)
-        item = {
-            "PK": {"S": "p"},
-            "SK": {"S": "s"},
-            "n": {"N": "1.5"},
-            "ss": {"SS": ["x", "y"]},
-            "l": {"L": [{"M": {"x": {"N": "2"}, "nul": {"NULL": True}}}, {"BOOL": False}]},
-        }
+        item = dict(ITEM)
         ddb.put_item(TableName="t", Item=item, ConditionExpression="attribute_not_exists(PK)")
         ddb.put_item(TableName="t", Item={"PK": {"S": "p"}, "SK": {"S": "bin"}, "b": {"B": b"\x00\xff"}})
         keys = [{"PK": {"S": "p"}, "SK": {"S": f"k{i}"}} for i in range(100)]

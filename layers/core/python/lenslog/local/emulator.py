@@ -78,7 +78,8 @@ costs are the server's, not DynamoDB's or SQS's, and were most of the embedded A
   uses: it remembers the tree of each text (the backend, which rewrites its tree, parses anew).
   An item read is converted for the answer member by member and sized (against BatchGetItem's
   16 MB) by making a ``DynamoType`` of every member of every set, twice: a string set, most of
-  a near-duplicate index item, is taken as the list of strings it is and sized by their lengths.
+  a near-duplicate index item, is taken as the list of strings it is and sized by their lengths,
+  and a string or a number as its text.
 
 **S3 events carry a sequencer and the version.** S3 gives every event record a `sequencer` that
 increases for the events of one key (how a consumer orders two versions of a label file) and, in a
@@ -117,7 +118,8 @@ that changes one fails there, not silently in a user's run):
   ``_contains_duplicates(keys)`` is an equality test; ``moto.core.responses`` calls
   ``method_names_from_class`` through its module name;
 - ``moto.dynamodb.responses`` converts results with ``dynamo_to_dict``, which recurses through
-  its module's name, and ``DynamoType.size`` of a string set is its members' UTF-8 lengths;
+  its module's name, and ``DynamoType.size`` of a string set is its members' UTF-8 lengths (of
+  a string, its own);
 - ``moto.s3.notifications`` builds an event's records with its module function ``_get_s3_event``;
 - a POST form upload reaches ``S3Response._bucket_response_post(request, bucket_name)`` with its
   fields in ``querystring`` (one list per field) and the file's bytes in ``raw_body``.

@@ -96,6 +96,14 @@ _CLAUSE = re.compile(r"\b(SET|ADD)\b", re.IGNORECASE)
 MAX_PLAIN_ITEM = 64 * 1024  # bytes: bigger items go to moto, which checks DynamoDB's 400 KB
 
 
+def _attribute(written: str, names: dict[str, str], reserved: Any) -> str | None:
+    """The attribute an expression names (``#n`` through ``names``), or None when moto must decide
+    (a ``#`` name without its value, a reserved word named plainly)."""
+    if written.startswith("#"):
+        return names.get(written)
+    return None if written.upper() in reserved else written
+
+
 def plain_update(
     expression: str | None, names: dict[str, str] | None, values: dict[str, Any] | None, reserved: Any
 ) -> list[tuple[str, str, dict[str, Any]]] | None:
@@ -119,12 +127,9 @@ def plain_update(
             match = pattern.fullmatch(action)
             if match is None:
                 return None
-            name, placeholder = match.groups()
-            if name.startswith("#"):
-                if name not in names:
-                    return None
-                name = names[name]
-            elif name.upper() in reserved:
+            written, placeholder = match.groups()
+            name = _attribute(written, names, reserved)
+            if name is None:
                 return None
             value = values.get(placeholder)
             if not isinstance(value, dict) or len(value) != 1:
@@ -152,12 +157,8 @@ def plain_condition(
     match = exists or equals
     if match is None:
         return None
-    name = match.group(2) if exists else match.group(1)
-    if name.startswith("#"):
-        if name not in names:
-            return None
-        name = names[name]
-    elif name.upper() in reserved:
+    name = _attribute(match.group(2) if exists else match.group(1), names, reserved)
+    if name is None:
         return None
     if exists:
         return exists.group(1), name, None

@@ -33,8 +33,7 @@ def from_counters(rows: Iterable[dict[str, Any]]) -> tuple[LabelAudit, dict[str,
     sums: dict[str, Counter[str]] = defaultdict(Counter)
     for row in rows:
         sums[row["dimension"]][row["value"]] += int(row["count"])
-    audit = label_audit(lambda dim, _lo, _hi: Counter(sums[dim]), None, sums["images"]["all"])
-    return audit, dict(sums[Dimension.label_overflow])
+    return _audit(sums, sums["images"]["all"]), dict(sums[Dimension.label_overflow])
 
 
 def from_records(docs: Iterable[dict[str, Any]]) -> LabelAudit:
@@ -48,4 +47,9 @@ def from_records(docs: Iterable[dict[str, Any]]) -> LabelAudit:
         images += 1
         for dim, value, n in label_counts(Decision.model_validate(doc)):
             sums[dim][value] += n
+    return _audit(sums, images)
+
+
+def _audit(sums: dict[str, Counter[str]], images: int) -> LabelAudit:
+    """The labels' audit of summed counters: a window has no baseline, so no period and no drift."""
     return label_audit(lambda dim, _lo, _hi: Counter(sums[dim]), None, images)
