@@ -3,7 +3,7 @@ import pytest
 from PIL import Image
 
 from lenslog.config import QualityThresholds
-from lenslog.domain.quality import histogram_percentiles, measure
+from lenslog.domain.quality import _variance, histogram_percentiles, measure
 from tests.images import blurred, scene
 
 T = QualityThresholds()
@@ -75,3 +75,19 @@ def test_percentiles_from_the_histogram_equal_numpy_linear_percentiles(seed):
 def test_a_single_pixel_has_its_own_value_at_every_percentile():
     hist = np.bincount(np.array([77], dtype=np.uint8), minlength=256)
     assert histogram_percentiles(hist, (0.05, 0.95)) == [77.0, 77.0]
+
+
+def test_sharpness_is_the_variance_of_the_laplacian():
+    image = scene(9, (512, 384))
+    g = np.asarray(image.convert("L"), dtype=np.float64)
+    lap = g[1:-1, :-2] + g[1:-1, 2:] + g[:-2, 1:-1] + g[2:, 1:-1] - 4 * g[1:-1, 1:-1]
+    assert measure(image, 512, 384, T).sharpness == pytest.approx(round(float(lap.var()), 2), abs=0.006)
+
+
+@pytest.mark.parametrize("dtype", [np.int16, np.uint8])
+def test_the_variance_of_an_image_sized_array_of_extreme_values_is_exact(dtype):
+    info = np.iinfo(dtype)
+    rng = np.random.default_rng(3)
+    values = rng.integers(info.min, info.max, size=(3000, 4000), endpoint=True).astype(dtype)
+    assert _variance(values) == pytest.approx(float(np.var(values.astype(np.float64))), rel=1e-12)
+    assert _variance(np.zeros((0, 4), dtype=dtype)) == 0.0
