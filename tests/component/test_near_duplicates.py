@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import boto3
 import pytest
 from PIL import Image, ImageEnhance, ImageFilter
 
@@ -209,8 +210,8 @@ def test_two_near_identical_uploads_racing_make_one_cluster(stack, config, seria
     lookups: dict[int, int] = {}
     original = NearIndex.lookup
 
-    def lookup_then_wait(self, keys):
-        seen = original(self, keys)
+    def lookup_then_wait(self, keys, **kw):
+        seen = original(self, keys, **kw)
         me = threading.get_ident()
         lookups[me] = lookups.get(me, 0) + 1
         if lookups[me] == 1:
@@ -323,15 +324,19 @@ def test_an_index_lookup_finds_inserted_entries_in_constant_requests(stack, conf
             index.insert(e, nd.band_keys(e.phash, cfg.bands))
         counts = _count_requests(client)
         query = target.phash ^ 0b1000000010000000100000001  # 4 bits away
-        seen = index.lookup(
-            nd.lookup_keys([query, *(rng.getrandbits(64) for _ in range(7))], cfg.bands, radius)
-        )
+        hashes = [query, *(rng.getrandbits(64) for _ in range(7))]
+        keys = nd.lookup_keys(hashes, cfg.bands, radius)
+        seen = index.lookup(keys)
         assert target in seen.entries
         assert (
             nd.best_match(nd.Query(variants=(query,)), seen.entries, cfg.max_distance, 10).image_id
             == target.image_id
         )
         per_lookup.append(dict(counts))
+        narrowed = index.lookup(keys, near=hashes, max_distance=cfg.max_distance)
+        assert narrowed.entries == [target]  # the others were read, not decoded
+        assert narrowed.counters == seen.counters
+        assert len(seen.entries) > 1
     assert per_lookup[0] == per_lookup[1] == {"BatchGetItem": batches}
 
 
@@ -376,3 +381,50 @@ def test_erasing_a_cluster_root_repoints_every_index_entry_of_its_crop(eu, stack
     survivors = [e for e in entries if e.image_id in (crop["image_id"], other["image_id"])]
     assert {e.view for e in survivors} == {None, *nd.VIEW_NAMES}
     assert {e.cluster for e in survivors} == {crop["image_id"]}  # the earlier survivor is the root
+
+
+def test_the_index_reads_batch_get_responses_exactly_as_botocore_parses_them(stack):
+    """The index client reads BatchGetItem answers with ``json.loads`` where that is exact, and
+    leaves binary values, errors and consumed capacity to botocore's parser."""
+    res = stack.cells["eu"]
+    plain = boto3.session.Session().client("dynamodb", region_name=res.region)  # botocore's parser only
+    fast = stack.client("dynamodb", "eu")
+    NearIndex(fast, res.table)  # registers the reader on this client
+    items = [
+        {
+            "PK": {"S": "WIRE#1"},
+            "SK": {"S": "BAND"},
+            "e": {"SS": ["a|b", 'é|"quoted"|\\']},
+            "n": {"N": "2"},
+            "ns": {"NS": ["1", "2.5"]},
+            "m": {"M": {"l": {"L": [{"S": "x"}, {"N": "3"}, {"BOOL": True}, {"NULL": True}]}}},
+        },
+        {"PK": {"S": "WIRE#2"}, "SK": {"S": "BAND"}, "b": {"B": b"\x00\xff"}, "bs": {"BS": [b"\x01"]}},
+    ]
+    for item in items:
+        plain.put_item(TableName=res.table, Item=item)
+    keys = [{"PK": i["PK"], "SK": i["SK"]} for i in items] + [{"PK": {"S": "WIRE#none"}, "SK": {"S": "BAND"}}]
+    taken: list[bool] = []
+
+    def after(response_dict, **_):  # runs after the index's reader: was the body taken?
+        taken.append(response_dict["body"] == b"{}")
+
+    fast.meta.events.register("before-parse.dynamodb.BatchGetItem", after)
+    for request in ([keys[0], keys[2]], [keys[1]], keys):
+        for capacity in ("NONE", "TOTAL"):
+            asked = {"RequestItems": {res.table: {"Keys": request}}, "ReturnConsumedCapacity": capacity}
+            ours, theirs = fast.batch_get_item(**asked), plain.batch_get_item(**asked)
+            ours.pop("ResponseMetadata"), theirs.pop("ResponseMetadata")
+            assert ours == theirs
+    assert taken[:2] == [True, True]  # plain values (consumed capacity too): read with json.loads
+    assert taken[2:] == [False] * 4  # a binary value: botocore's parser
+    assert {
+        type(v)
+        for v in (
+            fast.batch_get_item(RequestItems={res.table: {"Keys": keys[1:2]}})["Responses"][res.table][0][
+                "b"
+            ]["B"],
+        )
+    } == {bytes}
+    with pytest.raises(fast.exceptions.ResourceNotFoundException):
+        fast.batch_get_item(RequestItems={"no-such-table": {"Keys": keys[:1]}})

@@ -338,3 +338,39 @@ def test_leakage_pairs_include_a_crop_and_its_frame():
     prints = {"frame": frame, "crop": crop, "other": other}
     assert nd.near_pairs(entries, 8, 10, 10, prints) == {("crop", "frame")}
     assert nd.near_pairs(entries, 8, 10, 10) == set()  # from the 64-bit hashes alone: missed
+
+
+def _near(h: int, bits: int, rng: random.Random) -> int:
+    for b in rng.sample(range(64), bits):
+        h ^= 1 << b
+    return h
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_only_entries_within_reach_are_decoded_and_the_match_is_the_same(seed):
+    rng = random.Random(seed)
+    own = rng.getrandbits(64)
+    query = nd.Query(
+        variants=(own, *(rng.getrandbits(64) for _ in range(7))),
+        views=tuple(rng.getrandbits(64) for _ in range(len(nd.VIEW_NAMES))),
+    )
+    entries = [nd.Entry(f"far-{i}", rng.getrandbits(64)) for i in range(300)]
+    for i, target in enumerate((*query.variants, *query.views)):  # some near every hash, some just out
+        for bits in (rng.randint(0, 10), 11):
+            entries.append(
+                nd.Entry(f"near-{i}-{bits}", _near(target, bits, rng), view=rng.choice((None, "c95")))
+            )
+    rng.shuffle(entries)
+    texts = [e.encode() for e in entries]
+
+    kept = nd.within_reach(texts, query.variants + query.views, 10)
+
+    reach = [
+        e for e in entries if min(hashing.hamming(e.phash, h) for h in query.variants + query.views) <= 10
+    ]
+    assert kept == [e.encode() for e in reach]  # exactly those, in their order
+    assert 0 < len(kept) < len(texts)
+    kept_entries = [nd.Entry.decode(t) for t in kept]
+    assert nd.best_match(query, kept_entries, 10, 10) == nd.best_match(query, entries, 10, 10)
+    assert nd.within_reach(texts, (), 10) == [] and nd.within_reach([], query.variants, 10) == []
+    assert nd.within_reach(texts, query.variants, 64) == texts

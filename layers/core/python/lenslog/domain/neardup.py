@@ -298,6 +298,25 @@ class Entry:
         )
 
 
+def within_reach(texts: Sequence[str], hashes: Sequence[int], max_distance: int) -> list[str]:
+    """The encoded entries (``Entry.encode``) whose hash is within ``max_distance`` of one of
+    ``hashes``, in their order: the only ones ``pair_distance`` can link to a query whose variants
+    and views are ``hashes`` (an entry of a frame is compared with both, an entry of a view with
+    the query's own hash). Decoding an entry costs several times this test, and at 10,000 images a
+    lookup reads ~870 entries of which a handful are near: they are tested here, as one array,
+    before any of them is decoded."""
+    import numpy as np
+
+    if not texts or not hashes:
+        return []
+    if max_distance >= HASH_BITS:
+        return list(texts)
+    stored = np.fromiter((int(t[: HASH_BITS // 4], 16) for t in texts), dtype=np.uint64, count=len(texts))
+    asked = np.fromiter(dict.fromkeys(hashes), dtype=np.uint64)
+    near = (np.bitwise_count(stored[:, None] ^ asked[None, :]) <= max_distance).any(axis=1)
+    return [texts[i] for i in np.flatnonzero(near).tolist()]
+
+
 @dataclass(frozen=True)
 class Query:
     """The image being decided, as the match rule sees it."""

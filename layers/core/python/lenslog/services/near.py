@@ -65,7 +65,11 @@ def apply_near_duplicates(
         decision.hashes.near_index = NOT_MATCHED_LOW_INFORMATION
         return None
     radius = neardup.radius_for(cfg.max_distance, cfg.bands)
-    seen = index.lookup(neardup.query_keys(query.variants, query.views, cfg.bands, radius))
+    seen = index.lookup(
+        neardup.query_keys(query.variants, query.views, cfg.bands, radius),
+        near=query.variants + query.views,
+        max_distance=cfg.max_distance,
+    )
     match = neardup.best_match(
         query, seen.entries, cfg.max_distance, cfg.burst_seconds, cfg.check_distance, cfg.crop_check_distance
     )
