@@ -871,3 +871,67 @@ def test_string_sets_are_converted_and_sized_as_moto_does_member_by_member(patch
             answers.append(ddb.batch_get_item(RequestItems={"t": {"Keys": keys}})["Responses"])
     emulator.install()
     assert answers[0] == answers[1] and sorted(answers[0]["t"][0]["e"]["SS"]) == sorted(entries)
+
+
+def test_batch_gets_answer_as_moto_does_and_hand_moto_what_they_do_not_cover(patched, monkeypatch):
+    """Every BatchGetItem is answered by the patch and by moto's own handler on the same state
+    and compared: hits and misses over two tables (one without a range key), binary values, a
+    projection, and moto's errors (a missing table, a key without its range, a key asked twice,
+    101 keys)."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = emulator._installed["batch_get_item"]
+    answered_by_patch: list[bool] = []
+
+    def both(self):
+        ours = emulator._plain_batch_get(self)
+        answered_by_patch.append(ours is not None)
+        try:
+            theirs = original(self)
+        except Exception as error:
+            assert ours is None, "the patch answered where moto refuses"
+            raise error
+        if ours is not None:
+            assert json.loads(plain.plain_body(ours.result)) == json.loads(plain.plain_body(theirs.result))
+        return theirs
+
+    monkeypatch.setattr(DynamoHandler, "batch_get_item", both)
+    with mock_aws():
+        ddb = boto3.client("dynamodb", region_name=REGION)
+        _table(ddb)
+        _table(ddb, "h", range_key=False)
+        ddb.put_item(TableName="t", Item=ITEM)
+        ddb.put_item(TableName="t", Item={"PK": {"S": "p"}, "SK": {"S": "bin"}, "b": {"B": b"\x00\xff"}})
+        ddb.put_item(TableName="h", Item={"PK": {"S": "only"}, "v": {"NS": ["1", "2"]}})
+        t_keys = [{"PK": {"S": "p"}, "SK": {"S": s}} for s in ("s", "bin", "absent")]
+        answer = ddb.batch_get_item(
+            RequestItems={
+                "t": {"Keys": t_keys, "ConsistentRead": True},
+                "h": {"Keys": [{"PK": {"S": "only"}}, {"PK": {"S": "none"}}]},
+            }
+        )
+        assert sorted(i["SK"]["S"] for i in answer["Responses"]["t"]) == ["bin", "s"]
+        assert answer["Responses"]["t"][0]["n"] == {"N": "1.5"} or answer["Responses"]["t"][1]["n"] == {
+            "N": "1.5"
+        }
+        assert answer["Responses"]["h"] == [{"PK": {"S": "only"}, "v": {"NS": ["1", "2"]}}]
+        projected = ddb.batch_get_item(
+            RequestItems={
+                "t": {
+                    "Keys": t_keys[:1],
+                    "ProjectionExpression": "#n",
+                    "ExpressionAttributeNames": {"#n": "n"},
+                }
+            }
+        )
+        assert projected["Responses"]["t"] == [{"n": {"N": "1.5"}}]
+        for bad in (
+            {"missing": {"Keys": t_keys[:1]}},
+            {"t": {"Keys": [{"PK": {"S": "p"}}]}},
+            {"t": {"Keys": [t_keys[0], dict(t_keys[0])]}},
+            {"t": {"Keys": [{"PK": {"S": "p"}, "SK": {"S": str(i)}} for i in range(101)]}},
+        ):
+            with pytest.raises(ClientError):
+                ddb.batch_get_item(RequestItems=bad)
+    assert answered_by_patch[:2] == [True, False]  # keys alone: the patch; a projection: moto
+    assert not any(answered_by_patch[2:])

@@ -117,6 +117,9 @@ that changes one fails there, not silently in a user's run):
 - ``DynamoHandler.parse_parameters(request)`` sets ``params`` from ``request.data``, and
   ``_contains_duplicates(keys)`` is an equality test; ``moto.core.responses`` calls
   ``method_names_from_class`` through its module name;
+- ``DynamoHandler.batch_get_item`` reads ``body["RequestItems"]``, finds each key's item with
+  ``Table.get_item(DynamoType(hash), DynamoType(range))`` and answers with a ``DynamoResult`` of
+  the items' ``attrs`` and one ``ConsumedCapacity`` entry per table;
 - ``moto.dynamodb.responses`` converts results with ``dynamo_to_dict``, which recurses through
   its module's name, and ``DynamoType.size`` of a string set is its members' UTF-8 lengths (of
   a string, its own);
@@ -535,6 +538,7 @@ def install() -> None:
         _install_sequencers()
         _install_update_parse_memo()
         _install_plain_sets()
+        _install_batch_get()
 
 
 _sequence = iter(range(1, 1 << 62))
@@ -605,6 +609,70 @@ def _install_plain_sets() -> None:
     utilities.dynamo_to_dict = dynamo_to_dict  # moto's own recursion goes through this name
     dynamo_responses.dynamo_to_dict = dynamo_to_dict  # type: ignore[attr-defined]
     DynamoType.size = size  # type: ignore[method-assign]
+
+
+BATCH_GET_BYTES = 16 * 1024 * 1024  # a BatchGetItem answers at most 16 MB (then UnprocessedKeys)
+
+
+def _plain_batch_get(handler: Any) -> Any | None:
+    """moto's BatchGetItem for a request of keys alone (no projection), with the backend and each
+    table looked up once a request and each item sized once. moto looks up the account's backend
+    and the table for every key and sizes every item twice: ~21 µs a key, 7 requests of 100 keys
+    for every image's near-duplicate lookup (measured). None wherever moto must answer: an error
+    (a missing table, a missing key attribute, a key asked twice, more than 100 keys), a
+    projection, or an answer past 16 MB."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.responses import DynamoResult
+
+    batches = handler.body.get("RequestItems")
+    if not isinstance(batches, dict) or not batches:
+        return None
+    asked = 0
+    for request in batches.values():
+        if not isinstance(request, dict) or set(request) - {"Keys", "ConsistentRead"}:
+            return None
+        if not isinstance(request.get("Keys"), list):
+            return None
+        asked += len(request["Keys"])
+    if asked > 100:
+        return None
+    backend = handler.dynamodb_backend
+    results: dict[str, Any] = {"ConsumedCapacity": [], "Responses": {}, "UnprocessedKeys": {}}
+    size = 0
+    for name, request in batches.items():
+        keys = request["Keys"]
+        table = backend.tables.get(name)
+        if table is None or handler._contains_duplicates(keys):
+            return None
+        hash_attr, range_attr = table.hash_key_attr, table.range_key_attr
+        found = []
+        for key in keys:
+            if not isinstance(key, dict) or hash_attr not in key or (range_attr and range_attr not in key):
+                return None
+            item = table.get_item(
+                DynamoType(key[hash_attr]), DynamoType(key[range_attr]) if range_attr else None
+            )
+            if item:
+                size += item.size()
+                if size > BATCH_GET_BYTES:
+                    return None
+                found.append(item.attrs)
+        results["Responses"][name] = found
+        results["ConsumedCapacity"].append({"CapacityUnits": len(keys), "TableName": name})
+    return DynamoResult(results)
+
+
+def _install_batch_get() -> None:
+    from moto.dynamodb.responses import DynamoHandler
+
+    original: Callable[..., Any] = DynamoHandler.batch_get_item
+
+    def batch_get_item(self: Any) -> Any:
+        answer = _plain_batch_get(self)
+        return answer if answer is not None else original(self)
+
+    _installed["batch_get_item"] = original
+    DynamoHandler.batch_get_item = batch_get_item  # type: ignore[method-assign]
 
 
 def _install_update_parse_memo() -> None:
@@ -685,6 +753,7 @@ def uninstall() -> None:
         utilities.dynamo_to_dict = _installed["dynamo_to_dict"]
         dynamo_responses.dynamo_to_dict = _installed["dynamo_to_dict"]  # type: ignore[attr-defined]
         DynamoType.size = _installed["size"]  # type: ignore[method-assign]
+        DynamoHandler.batch_get_item = _installed["batch_get_item"]  # type: ignore[method-assign]
         _installed.clear()
 
 
