@@ -23,7 +23,10 @@ The cost is that of the items named, not of the table.
 **A table query reads its partition.** moto answers a Query on the table (not an index) by
 sorting every item of the table and keeping those of the partition key asked for. The patch hands
 that same code only the partition's items, in the same order, so the answer is identical (a
-partition of a table with a sort key is kept sorted by it; index queries are left as they are).
+partition of a table with a sort key is kept sorted by it). A query on an index gets the items
+whose index hash key is the one asked for, sorted as moto sorts the whole table (the decision
+probes and the leakage check query the by-day index; at 2,000 photos each of those queries
+sorted ~50,000 items).
 
 **DynamoDB answers one request at a time.** moto checks a condition and then writes without a
 lock, and applies a transaction action by action: two concurrent requests can both pass the same
@@ -102,8 +105,9 @@ that changes one fails there, not silently in a user's run):
 - ``moto.s3.models`` makes every object's buffer with ``tempfile.SpooledTemporaryFile`` and uses
   only ``seek``, ``read``, ``write``, ``truncate`` and ``close`` on it;
 - every DynamoDB request goes through ``DynamoHandler.call_action``;
-- ``Table.query`` reads a table's items through ``Table.all_items()`` and keeps those whose hash
-  key is the one asked for;
+- ``Table.query`` reads a table's items through ``Table.all_items()`` (once a query), sorted by
+  their primary key, and keeps those whose hash key (of the table, or of the index, given as
+  ``hash_key_conditions``) is the one asked for;
 - the server calls ``moto.backends.list_of_moto_modules()`` to match a host to a backend;
 - ``SQSBackend.is_message_valid_based_on_retention_period`` reads the queue's
   ``MessageRetentionPeriod``, and ``SQSBackend.send_message`` reads only
@@ -339,6 +343,24 @@ def _partition(table: Any, hash_key: Any) -> list[Any]:
     return sorted(table.items.get(hash_key, {}).values(), key=lambda item: item.range_key)
 
 
+def _indexed(table: Any, conditions: tuple[tuple[str, Any], ...]) -> list[Any]:
+    """The items an index query can return, in ``Table.all_items`` order: those whose index hash
+    key attributes equal the ones asked for (moto filters the whole table again afterwards). moto
+    sorts every item of the table for every index query and page, comparing their keys' values. A
+    string key is compared as text; any other type as moto compares it."""
+    strings = all(v.type == "S" and type(v.value) is str for _, v in conditions)
+    out = []
+    for hash_set in table.items.values():
+        for item in hash_set.values() if table.range_key_attr else (hash_set,):
+            for name, wanted in conditions:
+                got = item.attrs.get(name)
+                if not got or (got.type != "S" or got.value != wanted.value if strings else got != wanted):
+                    break
+            else:
+                out.append(item)
+    return sorted(out, key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key)
+
+
 def _module_list(original: Callable[[], Any]) -> Callable[[], tuple[str, ...]]:
     folders = tuple(original())
     return lambda: folders
@@ -372,9 +394,15 @@ def install() -> None:
 
         def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
             asked = signature.bind(self, hash_key, *args, **kwargs).arguments
-            if asked.get("index_name") or hash_key is None:
+            conditions = asked.get("hash_key_conditions")
+            if asked.get("index_name"):
+                if not conditions:
+                    return original_query(self, hash_key, *args, **kwargs)
+                _state.partition = (self, None, tuple(conditions))
+            elif hash_key is None:
                 return original_query(self, hash_key, *args, **kwargs)
-            _state.partition = (self, hash_key)
+            else:
+                _state.partition = (self, hash_key, ())
             try:
                 return original_query(self, hash_key, *args, **kwargs)
             finally:
@@ -383,6 +411,8 @@ def install() -> None:
         def all_items(self: Any) -> list[Any]:
             asked = getattr(_state, "partition", None)
             if asked is not None and asked[0] is self:
+                if asked[2]:
+                    return _indexed(self, asked[2])
                 return _partition(self, asked[1])
             return original_all_items(self)
 
