@@ -74,6 +74,36 @@ def _seed(ddb, name="t", n=50):
         )
 
 
+def _pages_moto_then_patched(ddb, table, queries, monkeypatch, spied):
+    """Every page of each query, from moto alone and then with the patch, and the size of each
+    list the patch's ``spied`` function (``_partition`` or ``_indexed``) handed moto."""
+
+    def pages(q):
+        out, kwargs = [], dict(q)
+        while True:
+            resp = ddb.query(TableName=table, **kwargs)
+            out.append((resp["Items"], resp.get("LastEvaluatedKey")))
+            if "LastEvaluatedKey" not in resp:
+                return out
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    plain = [pages(q) for q in queries]
+    emulator.install()
+    try:
+        sizes = []
+        real = getattr(emulator, spied)
+
+        def spy(*args):
+            result = real(*args)
+            sizes.append(len(result))
+            return result
+
+        monkeypatch.setattr(emulator, spied, spy)
+        return plain, [pages(q) for q in queries], sizes
+    finally:
+        emulator.uninstall()
+
+
 def _cancelled_transaction(ddb, name="t"):
     """Put a new item, update and delete existing ones, then a condition that fails."""
     with pytest.raises(ClientError) as err:
@@ -280,31 +310,9 @@ def test_a_table_query_answers_the_same_from_its_partition(monkeypatch):
         },
     ]
 
-    def pages(q):
-        out, kwargs = [], dict(q)
-        while True:
-            resp = ddb.query(TableName="t", **kwargs)
-            out.append((resp["Items"], resp.get("LastEvaluatedKey")))
-            if "LastEvaluatedKey" not in resp:
-                return out
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
-
-    plain = [pages(q) for q in queries]
-    emulator.install()
-    try:
-        partitions = []
-        real = emulator._partition
-
-        def spy(table, hash_key):
-            result = real(table, hash_key)
-            partitions.append(len(result))
-            return result
-
-        monkeypatch.setattr(emulator, "_partition", spy)
-        assert [pages(q) for q in queries] == plain
-        assert partitions and max(partitions) < 200  # the partition, never the whole table
-    finally:
-        emulator.uninstall()
+    plain, patched, partitions = _pages_moto_then_patched(ddb, "t", queries, monkeypatch, "_partition")
+    assert patched == plain
+    assert partitions and max(partitions) < 200  # the partition, never the whole table
 
 
 def test_moto_makes_object_buffers_with_tempfile_and_uses_only_the_calls_the_spill_buffer_has():
@@ -1005,29 +1013,7 @@ def test_an_index_query_answers_the_same_from_the_items_of_its_hash_key(monkeypa
         },
     ]
 
-    def pages(q):
-        out, kwargs = [], dict(q)
-        while True:
-            resp = ddb.query(TableName="gt", **kwargs)
-            out.append((resp["Items"], resp.get("LastEvaluatedKey")))
-            if "LastEvaluatedKey" not in resp:
-                return out
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
-
-    plain = [pages(q) for q in queries]
-    emulator.install()
-    try:
-        sizes = []
-        real = emulator._indexed
-
-        def spy(table, conditions):
-            result = real(table, conditions)
-            sizes.append(len(result))
-            return result
-
-        monkeypatch.setattr(emulator, "_indexed", spy)
-        assert [pages(q) for q in queries] == plain
-        assert any(page[0] for q in plain for page in q)  # the queries found items
-        assert sizes and max(sizes) < 240  # the index key's items, never the whole table
-    finally:
-        emulator.uninstall()
+    plain, patched, sizes = _pages_moto_then_patched(ddb, "gt", queries, monkeypatch, "_indexed")
+    assert patched == plain
+    assert any(page[0] for q in plain for page in q)  # the queries found items
+    assert sizes and max(sizes) < 240  # the index key's items, never the whole table
