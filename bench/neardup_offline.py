@@ -15,7 +15,8 @@ Run: ``python -m bench.neardup_offline [--distinct N] [--quick]``. What it does:
   most that the index can find: it only ever reads a subset of these pairs). The distinct images
   are the real photos, generated photo-like scenes (``tests.images.scene``, varied layouts,
   colours, objects and noise, 192x144) and non-overlapping 256x256 tiles of the larger real photos.
-  The figures are the number of pairs within each distance, up to 14 bits.
+  The figures are the number of pairs within each distance, up to 14 bits, the pairs the rule
+  links, and those linked by both hashes through a crop view that the colour layouts refuse.
 """
 
 from __future__ import annotations
@@ -176,14 +177,14 @@ def gate_hashes(data: bytes) -> Any:
     decoded = dec.decode(
         data, formats=("JPEG", "PNG", "BMP", "MPO"), max_pixels=400_000_000, min_width=1, min_height=1
     )
-    return neardup.prints_of(decoded.working.convert("L"))
+    return neardup.prints_of(decoded.working.convert("L"), colour=decoded.working)
 
 
 def image_hashes(im: Image.Image) -> Any:
     """Prints of an image already at working size (generated scenes and tiles: no JPEG round trip)."""
     from lenslog.domain import neardup
 
-    return neardup.prints_of(im.convert("L"))
+    return neardup.prints_of(im.convert("L"), colour=im.convert("RGB"))
 
 
 # recall ------------------------------------------------------------------------------------------------
@@ -195,11 +196,13 @@ class Rule:
     crop_check_distance: int
     crop_views: bool = True
     checks: bool = True
+    layout_distance: float | None = None  # None: links through a view are not confirmed by colour
 
 
-def found(query: Any, stored: Any, rule: Rule) -> tuple[bool, int | None]:
+def found(query: Any, stored: Any, rule: Rule) -> tuple[bool, int | None, float | None]:
     """Whether the index finds ``stored`` for ``query`` (the keys it reads hold one of the stored
-    image's entries) and the rule links them; the distance. Exactly what the service does."""
+    image's entries) and the rule links them; the distance; for a link through a crop view, the
+    colour layouts' distance of the two regions. Exactly what the service does."""
     from lenslog.domain import neardup as nd
 
     q_views = query.views if rule.crop_views else ()
@@ -215,9 +218,35 @@ def found(query: Any, stored: Any, rule: Rule) -> tuple[bool, int | None]:
         views=q_views,
         checks=query.checks if rule.checks else (),
         view_checks=q_view_checks,
+        layouts=query.layouts if rule.layout_distance is not None else (),
     )
-    match = nd.best_match(q, candidates, rule.max_distance, 10, rule.check_distance, rule.crop_check_distance)
-    return match is not None, (match.distance if match else None)
+    match = nd.best_match(
+        q,
+        candidates,
+        rule.max_distance,
+        10,
+        rule.check_distance,
+        rule.crop_check_distance,
+        rule.layout_distance or 0.0,
+        {"stored": stored.layouts},
+    )
+    if match is None:
+        return False, None, None
+    return True, match.distance, _view_colour(match.variant, query, stored)
+
+
+def _view_colour(variant: str, query: Any, stored: Any) -> float | None:
+    """The layout distance of the regions a link through a crop view compared (None: frames)."""
+    from lenslog.domain import layout
+    from lenslog.domain import neardup as nd
+
+    kind, _, view = variant.partition(":")
+    if not view or not query.layouts or not stored.layouts:
+        return None
+    k = 1 + nd.VIEW_NAMES.index(view)
+    if kind == "crop":  # the query is a crop of the stored image: its frame against a stored view
+        return layout.distance(query.layouts[0], stored.layouts[k])
+    return layout.distance(query.layouts[k], stored.layouts[0])
 
 
 def recall(photos: list[Photo], rule: Rule, log: Callable[[str], None]) -> dict[str, Any]:
@@ -235,7 +264,8 @@ def recall(photos: list[Photo], rule: Rule, log: Callable[[str], None]) -> dict[
     for group in (crop_edits(), heldout_edits()):
         edits.update({name: cropped(c) for name, c in group.items()})
     heldout = set(heldout_edits())
-    before = replace(rule, crop_views=False, checks=False)
+    before = replace(rule, crop_views=False, checks=False, layout_distance=None)
+    no_colour = replace(rule, layout_distance=None)
     originals = []
     for p in photos:
         raw = jpeg(p.image, 95)
@@ -243,16 +273,20 @@ def recall(photos: list[Photo], rule: Rule, log: Callable[[str], None]) -> dict[
     out: dict[str, Any] = {}
     wrong = 0
     for name, fn in edits.items():
-        rows: dict[str, list[bool]] = {"after": [], "before": [], "old_rule": []}
+        rows: dict[str, list[bool]] = {"after": [], "before": [], "old_rule": [], "no_colour": []}
         distances: list[int] = []
+        colours: list[float] = []
         for k, (p, (raw, orig)) in enumerate(zip(photos, originals, strict=True)):
             copy = gate_hashes(fn(p.image, k, raw))
-            ok, d = found(copy, orig, rule)
+            ok, d, apart = found(copy, orig, rule)
             rows["after"].append(ok)
-            rows["before"].append(found(orig, copy, rule)[0])
+            first, _, apart_first = found(orig, copy, rule)
+            rows["before"].append(first)
             rows["old_rule"].append(found(copy, orig, before)[0])
+            rows["no_colour"].append(found(copy, orig, no_colour)[0])
             if d is not None:
                 distances.append(d)
+            colours += [a for a in (apart, apart_first) if a is not None]
             wrong += sum(
                 1 for j, (_, other) in enumerate(originals) if j != k and found(copy, other, rule)[0]
             )
@@ -263,12 +297,16 @@ def recall(photos: list[Photo], rule: Rule, log: Callable[[str], None]) -> dict[
             "photos": n,
             "recall_copy_first": sum(rows["before"]) / n,
             "recall_old_rule": sum(rows["old_rule"]) / n,
+            "recall_without_colour": sum(rows["no_colour"]) / n,
             "distance_max": max(distances) if distances else None,
+            "view_links": len(colours),
+            "layout_distance_max": round(max(colours), 4) if colours else None,
             "heldout": name in heldout,
         }
         log(
             f"  {name:<30} {r['recall']:.3f} ({r['found']}/{n}); copy first {r['recall_copy_first']:.3f};"
-            f" old rule {r['recall_old_rule']:.3f}"
+            f" old rule {r['recall_old_rule']:.3f}; without colour {r['recall_without_colour']:.3f};"
+            f" colour of view links max {r['layout_distance_max']}"
         )
     out["_copies_linked_to_another_photo"] = wrong
     log(f"  copies linked to another photo: {wrong}")
@@ -310,11 +348,12 @@ def close_pairs(
     own hash and, with crop views, the own hash of one against the other's views (both directions;
     a query's view against a stored frame is the same comparison seen from the other image).
     Returns the number of ordered pairs (image, other) within each 64-bit distance up to ``shown``
-    (the first stage alone), and the unordered pairs the whole rule links (64-bit threshold and
-    256-bit checks) with their distance."""
+    (the first stage alone), the unordered pairs the whole rule links (64-bit threshold, 256-bit
+    checks and, through a view, the colour layouts) with their distance, the pairs that only the
+    colour layouts kept apart, and each view-linked pair's lowest layout distance."""
     import numpy as np
 
-    from lenslog.domain import hashing
+    from lenslog.domain import hashing, layout
 
     n = len(hashed)
     own = np.array([h.variants[0] for h in hashed], dtype=np.uint64)
@@ -322,6 +361,8 @@ def close_pairs(
     views = np.array([h.views for h in hashed], dtype=np.uint64)
     hist = np.zeros(shown + 1, dtype=np.int64)
     linked: dict[tuple[int, int], int] = {}
+    refused: dict[tuple[int, int], int] = {}  # linked by both hashes through a view, not by colour
+    colour: dict[tuple[int, int], float] = {}  # the lowest layout distance of a pair's view links
     for start in range(0, n, block):
         stop = min(n, start + block)
         dvar = np.bitwise_count(variants[start:stop, :, None] ^ own[None, None, :])  # (b, 8, n)
@@ -351,10 +392,21 @@ def close_pairs(
                         not rule.checks
                         or hashing.hamming(q.checks[0], e.view_checks[v]) <= rule.crop_check_distance
                     ):
-                        best = min(best if best is not None else 99, dv)
+                        apart = layout.distance(q.layouts[0], e.layouts[1 + v])
+                        colour[key] = min(colour.get(key, 2.0), apart)
+                        if rule.layout_distance is None or apart <= rule.layout_distance:
+                            best = min(best if best is not None else 99, dv)
+                        else:
+                            refused[key] = min(refused.get(key, 99), dv)
             if best is not None:
                 linked[key] = min(linked.get(key, 99), best)
-    return {"first_stage": {str(k): int(v) for k, v in enumerate(hist.tolist()) if v}, "linked": linked}
+    refused = {k: d for k, d in refused.items() if k not in linked}
+    return {
+        "first_stage": {str(k): int(v) for k, v in enumerate(hist.tolist()) if v},
+        "linked": linked,
+        "refused_by_colour": refused,
+        "colour": colour,
+    }
 
 
 def false_links(photos: list[Photo], scenes: int, rule: Rule, log: Callable[[str], None]) -> dict[str, Any]:
@@ -370,7 +422,7 @@ def false_links(photos: list[Photo], scenes: int, rule: Rule, log: Callable[[str
     out: dict[str, Any] = {"images": len(names), "kinds": kinds, "max_distance": rule.max_distance}
     for label, r in (
         ("new_rule", rule),
-        ("old_rule", replace(rule, crop_views=False, checks=False)),
+        ("old_rule", replace(rule, crop_views=False, checks=False, layout_distance=None)),
     ):
         t0 = time.perf_counter()
         pairs = close_pairs(hashed, r)
@@ -385,6 +437,19 @@ def false_links(photos: list[Photo], scenes: int, rule: Rule, log: Callable[[str
         log(f"  {label}: {len(pairs['linked'])} false links; 64-bit distances of close pairs {hist}")
         for a, b, d in out[label]["linked_examples"]:
             log(f"    {d:>2}  {a}  {b}")
+        if r.crop_views:
+            colour = sorted((apart, pair) for pair, apart in pairs["colour"].items())
+            out[label]["refused_by_colour"] = len(pairs["refused_by_colour"])
+            out[label]["view_linked_by_hashes"] = len(colour)
+            out[label]["layout_distance_lowest"] = [
+                [names[a], names[b], round(apart, 4)] for apart, (a, b) in colour[:8]
+            ]
+            log(
+                f"  {label}: {len(colour)} pairs linked by both hashes through a view,"
+                f" {len(pairs['refused_by_colour'])} of them refused by their colour layouts; lowest:"
+            )
+            for a, b, apart in out[label]["layout_distance_lowest"]:
+                log(f"    {apart:.3f}  {a}  {b}")
     return out
 
 
@@ -395,7 +460,13 @@ def run(scenes: int, log: Callable[[str], None] = print) -> dict[str, Any]:
     from lenslog.domain import neardup as nd
 
     cfg = load_config().near_duplicates
-    rule = Rule(cfg.bands, cfg.max_distance, cfg.check_distance, cfg.crop_check_distance)
+    rule = Rule(
+        cfg.bands,
+        cfg.max_distance,
+        cfg.check_distance,
+        cfg.crop_check_distance,
+        layout_distance=cfg.layout_distance,
+    )
     photos = real_photos(log)
     log(f"neardup_offline: {len(photos)} real photos; {rule}")
     radius = nd.radius_for(cfg.max_distance, cfg.bands)

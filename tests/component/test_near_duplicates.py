@@ -182,6 +182,57 @@ def _put(stack, key: str, body: bytes, metadata: dict[str, str]) -> ObjectRef:
     return ObjectRef(bucket=res.landing_bucket, key=key)
 
 
+def _layout_reads(client) -> list[list[str]]:
+    """The image ids of each colour-layout read (a BatchGetItem of image records)."""
+    reads: list[list[str]] = []
+
+    def note(params: dict, **_: object) -> None:
+        for ask in params["RequestItems"].values():
+            if "ProjectionExpression" in ask:
+                reads.append([k["PK"]["S"].removeprefix("IMG#") for k in ask["Keys"]])
+
+    client.meta.events.register("before-parameter-build.dynamodb.BatchGetItem", note)
+    return reads
+
+
+def _png(img: Image.Image) -> bytes:
+    return encode(img, "PNG")
+
+
+def _scene_x2(seed: int) -> Image.Image:
+    return scene(seed, (192, 144)).resize((384, 288), Image.Resampling.NEAREST)
+
+
+def test_a_link_through_a_crop_view_is_confirmed_by_the_colour_layouts_read_only_then(stack, config):
+    """Two generated scenes that both hashes link through a crop view (found among 20,000 distinct
+    images) are kept apart by their colour layouts; the layouts are read from the candidate's image
+    record in one request, and only when a candidate passes the hashes through a view."""
+    service = _service(stack, config)
+    client = service.ledger.client
+    reads = _layout_reads(client)
+    table = stack.cells["eu"].table
+    first = service.handle(_put(stack, "s1.png", _png(_scene_x2(507775)), meta()))
+    assert first.status == "accepted" and len(first.hashes.layouts) == 1 + len(nd.VIEW_NAMES)
+    item = client.get_item(TableName=table, Key={"PK": {"S": f"IMG#{first.image_id}"}, "SK": {"S": "IMAGE"}})
+    assert [v["S"] for v in item["Item"]["layouts"]["L"]] == first.hashes.layouts
+    unrelated = service.handle(_put(stack, "u.jpg", encode(scene(41, (800, 600))), meta()))
+    assert unrelated.status == "accepted" and reads == []  # no candidate through a view: no read
+    second = service.handle(_put(stack, "s2.png", _png(_scene_x2(501099)), meta()))
+    assert second.status == "accepted" and second.duplicate_of is None
+    assert reads == [[first.image_id]]
+
+    # a record decided before layouts existed is matched by the hashes alone, as it was then
+    old = service.handle(_put(stack, "s3.png", _png(_scene_x2(515607)), meta()))
+    client.update_item(
+        TableName=table,
+        Key={"PK": {"S": f"IMG#{old.image_id}"}, "SK": {"S": "IMAGE"}},
+        UpdateExpression="REMOVE layouts",
+    )
+    linked = service.handle(_put(stack, "s4.png", _png(_scene_x2(513289)), meta()))
+    assert linked.status == "near_duplicate" and linked.duplicate_of == old.image_id
+    assert reads[-1] == [old.image_id]
+
+
 def test_the_hold_policy_quarantines_a_near_duplicate_with_its_link(stack, config):
     policy = config.sources["depot-live"].policy.model_copy(update={"near_duplicate": "hold"})
     source = config.sources["depot-live"].model_copy(update={"policy": policy})

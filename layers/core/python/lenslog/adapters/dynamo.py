@@ -24,6 +24,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from lenslog.adapters import schema as s
+from lenslog.adapters.schema import image_pk
 from lenslog.domain.aggregates import Increment
 from lenslog.domain.consent import ConsentRecord
 from lenslog.domain.models import Decision
@@ -36,10 +37,6 @@ def decision_pk(bucket: str, key: str) -> str:
 
 def decision_sk(version: str, reevaluated: bool = False) -> str:
     return f"V#{version}" + ("#R" if reevaluated else "")
-
-
-def image_pk(image_id: str) -> str:
-    return f"IMG#{image_id}"
 
 
 def pending_pk(bucket: str, key: str) -> str:
@@ -182,6 +179,8 @@ def image_item(d: Decision, retention_days: int | None = None) -> dict[str, Any]
             item[attr] = _str(value)
     if md.classes:
         item["classes"] = {"SS": sorted(set(md.classes))}
+    if d.hashes and d.hashes.layouts:
+        item[s.LAYOUTS] = {"L": [_str(text) for text in d.hashes.layouts]}
     if d.cluster_id and d.cluster_id != d.image_id:
         item[f"{s.GSI_BY_CLUSTER}PK"] = _str(f"CLUSTER#{d.cluster_id}")
         item[f"{s.GSI_BY_CLUSTER}SK"] = _str(d.image_id)

@@ -20,11 +20,12 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from lenslog.adapters import schema as s
+from lenslog.domain import layout
 from lenslog.domain.neardup import Entry, within_reach
 
 BATCH_GET_LIMIT = 100
@@ -34,6 +35,10 @@ BAND_SK = "BAND"
 
 def near_pk(band: int, value: int) -> str:
     return f"NEAR#{band}#{value:02x}"
+
+
+def near_pk_item(pk: str) -> dict[str, Any]:
+    return {s.PK: {"S": pk}, s.SK: {"S": BAND_SK}}
 
 
 @dataclass
@@ -103,25 +108,46 @@ class NearIndex:
         out = Lookup(counters={k: 0 for k in keys})
         texts: dict[str, None] = {}
         by_pk = {near_pk(b, v): (b, v) for b, v in keys}
-        pending = [{s.PK: {"S": pk}, s.SK: {"S": BAND_SK}} for pk in by_pk]
-        for start in range(0, len(pending), BATCH_GET_LIMIT):
-            request: dict[str, Any] = {
-                self.table: {"Keys": pending[start : start + BATCH_GET_LIMIT], "ConsistentRead": True}
-            }
+        for item in self._batch_get([near_pk_item(pk) for pk in by_pk]):
+            key = by_pk[item[s.PK]["S"]]
+            out.counters[key] = int(item.get("n", {}).get("N", "0"))
+            texts.update(dict.fromkeys(item.get("e", {}).get("SS", [])))
+        kept = list(texts) if max_distance is None else within_reach(list(texts), near, max_distance)
+        out.entries = [Entry.decode(text) for text in kept]
+        return out
+
+    def layouts(self, image_ids: Sequence[str]) -> dict[str, tuple[bytes, ...]]:
+        """The colour layouts of these images (``neardup.to_confirm``), from their image records'
+        ``layouts`` attribute: one strongly consistent read of at most 100 small items, made only
+        when a candidate passes the hashes through a crop view. A record without layouts (decided
+        before them) maps to ``()``; an image with no record is left out (not confirmed)."""
+        keys = [{s.PK: {"S": s.image_pk(i)}, s.SK: {"S": s.IMAGE_SK}} for i in dict.fromkeys(image_ids)]
+        out: dict[str, tuple[bytes, ...]] = {}
+        for item in self._batch_get(keys, projection=(s.PK, s.LAYOUTS)):
+            texts = item.get(s.LAYOUTS, {}).get("L", [])
+            out[item[s.PK]["S"].removeprefix(s.IMAGE_PREFIX)] = tuple(layout.decode(t["S"]) for t in texts)
+        return out
+
+    def _batch_get(
+        self, keys: Sequence[dict[str, Any]], projection: Sequence[str] = ()
+    ) -> Iterator[dict[str, Any]]:
+        """Every item of ``keys`` that exists (only the ``projection`` attributes, if any), strongly
+        consistent, 100 keys a request, retrying unprocessed keys with backoff."""
+        for start in range(0, len(keys), BATCH_GET_LIMIT):
+            ask: dict[str, Any] = {"Keys": list(keys[start : start + BATCH_GET_LIMIT])}
+            ask["ConsistentRead"] = True
+            if projection:
+                ask["ProjectionExpression"] = ", ".join(f"#a{n}" for n in range(len(projection)))
+                ask["ExpressionAttributeNames"] = {f"#a{n}": name for n, name in enumerate(projection)}
+            request: dict[str, Any] = {self.table: ask}
             attempt = 0
             while request:
                 resp = self.client.batch_get_item(RequestItems=request)
-                for item in resp.get("Responses", {}).get(self.table, []):
-                    key = by_pk[item[s.PK]["S"]]
-                    out.counters[key] = int(item.get("n", {}).get("N", "0"))
-                    texts.update(dict.fromkeys(item.get("e", {}).get("SS", [])))
+                yield from resp.get("Responses", {}).get(self.table, [])
                 request = resp.get("UnprocessedKeys") or {}
                 if request:
                     attempt += 1
                     time.sleep(min(1.0, 0.05 * 2**attempt))
-        kept = list(texts) if max_distance is None else within_reach(list(texts), near, max_distance)
-        out.entries = [Entry.decode(text) for text in kept]
-        return out
 
     def insert_actions(
         self, entry: Entry, bands_of: Sequence[tuple[int, int]], seen: Lookup

@@ -41,6 +41,13 @@ GSI_BY_CLUSTER = "GSI5"  # GSI5PK = CLUSTER#<cluster_id>, GSI5SK = <image_id> (m
 GLOBAL_INDEXES = (GSI_BY_CAMERA, GSI_BY_DAY, GSI_BY_IMAGE, GSI_BY_STATUS, GSI_BY_CLUSTER)
 
 REPORTS_PK = "REPORTS"
+IMAGE_PREFIX = "IMG#"
+IMAGE_SK = "IMAGE"
+LAYOUTS = "layouts"  # on an image record: its colour layouts (frame, then crop views), base64 each
+
+
+def image_pk(image_id: str) -> str:
+    return f"{IMAGE_PREFIX}{image_id}"
 
 
 def report_pk(report_id: str) -> str:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from lenslog.config import Config, Policy
 from lenslog.domain import decode as dec
-from lenslog.domain import hashing, neardup, quality
+from lenslog.domain import hashing, layout, neardup, quality
 from lenslog.domain.exif import ExifFields, read_exif, read_exif_bytes
 from lenslog.domain.metadata import MetadataInputs, missing_required, normalise
 from lenslog.domain.models import (
@@ -192,10 +192,11 @@ def inspect(
     result.phash_block = hashing.dct_lowfreq(grey)
     result.hashes.phash = hashing.hex_of(hashing.bits_of(result.phash_block))
     result.hashes.phash_algorithm = hashing.PHASH_ALGORITHM
-    result.prints = prints = neardup.prints_of(grey, config.near_duplicates.crop_views)
+    result.prints = prints = neardup.prints_of(grey, config.near_duplicates.crop_views, decoded.working)
     result.hashes.phash_check = hashing.hex_of(prints.checks[0], neardup.CHECK_BITS)
     result.hashes.crop_phashes = [hashing.hex_of(h) for h in prints.views]
     result.hashes.crop_checks = [hashing.hex_of(h, neardup.CHECK_BITS) for h in prints.view_checks]
+    result.hashes.layouts = [layout.encode(x) for x in prints.layouts]
 
     _check_required(result, metadata)
     rejected_flags = sorted(set(result.quality.flags) & {str(f) for f in policy.reject_quality_flags})

@@ -179,6 +179,10 @@ class Hashes(BaseModel):
         default_factory=list, description="pHashes of the near-duplicate crop views, in their fixed order"
     )
     crop_checks: list[str] = Field(default_factory=list, description="256-bit pHashes of the crop views")
+    layouts: list[str] = Field(
+        default_factory=list,
+        description="colour layouts (4x4 RGB, base64) of the frame, then of each crop view",
+    )
     near_index: str | None = Field(None, description="indexed, or why the image is not matched perceptually")
     library_versions: dict[str, str] = Field(default_factory=dict)
 

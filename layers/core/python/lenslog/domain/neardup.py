@@ -25,17 +25,22 @@ comparison that passes the threshold is therefore confirmed by the 256-bit pHash
 regions (imagehash's ``phash(hash_size=16)``), carried in the entry: within ``check_distance``
 for frame against frame, within ``crop_check_distance`` when a crop view is involved (a view is
 only near the real crop, so its fine detail moves more). docs/near-duplicates.md has the figures.
+
+Colour layout: at 100,000 distinct images the false links that pass both hashes all go through a
+crop view, so a link through a view is also confirmed by the colour layouts of the two regions
+(``lenslog.domain.layout``). The stored image's layouts are in its record, not in the index: the
+service reads them only for the candidates that need them (``to_confirm``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
-from lenslog.domain import hashing
+from lenslog.domain import hashing, layout
 
 if TYPE_CHECKING:
     import numpy as np
@@ -226,22 +231,26 @@ def crop_view_checks(image: Image.Image) -> tuple[int, ...]:
 @dataclass(frozen=True)
 class Prints:
     """Everything the near-duplicate rule knows of an image's pixels: the 64-bit pHash of each
-    dihedral variant (the first is its own), their 256-bit check hashes, and both hashes of each
-    crop view (empty when crop views are off)."""
+    dihedral variant (the first is its own), their 256-bit check hashes, both hashes of each crop
+    view (empty when crop views are off), and the colour layout of the frame then of each view."""
 
     variants: tuple[int, ...]
     checks: tuple[int, ...] = ()
     views: tuple[int, ...] = ()
     view_checks: tuple[int, ...] = ()
+    layouts: tuple[bytes, ...] = ()
 
 
-def prints_of(grey: Image.Image, crop_views: bool = True) -> Prints:
-    """The prints of a grey working copy: 2 + 20 small resizes, a few milliseconds."""
+def prints_of(grey: Image.Image, crop_views: bool = True, colour: Image.Image | None = None) -> Prints:
+    """The prints of a grey working copy: 2 + 20 small resizes, a few milliseconds; with its
+    ``colour`` working copy (same size), the colour layouts too (11 box reductions)."""
+    boxes = [crop_box(grey.size, cut) for _, cut in CROP_VIEWS] if crop_views else []
     return Prints(
         variants=dihedral_hashes(hashing.dct_lowfreq(grey)),
         checks=dihedral_hashes(check_block(grey)),
         views=crop_view_hashes(grey) if crop_views else (),
         view_checks=crop_view_checks(grey) if crop_views else (),
+        layouts=layout.layouts_of(colour, boxes) if colour is not None else (),
     )
 
 
@@ -325,6 +334,7 @@ class Query:
     views: tuple[int, ...] = ()  # the pHashes of its CROP_VIEWS
     checks: tuple[int, ...] = ()  # the check hash of each variant (empty: no check)
     view_checks: tuple[int, ...] = ()  # the check hash of each view
+    layouts: tuple[bytes, ...] = ()  # colour layouts of the frame, then of each view (empty: none)
     camera_id: str | None = None
     captured_at: int | None = None
     flags: tuple[str, ...] = ()
@@ -369,6 +379,7 @@ class Thresholds:
     max_distance: int
     check_distance: int = CHECK_DISTANCE
     crop_check_distance: int = CROP_CHECK_DISTANCE
+    layout_distance: float = layout.LAYOUT_DISTANCE
 
 
 def _checked(checks: Sequence[int], i: int, other: int | None, limit: int) -> bool:
@@ -378,31 +389,65 @@ def _checked(checks: Sequence[int], i: int, other: int | None, limit: int) -> bo
     return hashing.hamming(checks[i], other) <= limit
 
 
-def pair_distance(query: Query, entry: Entry, t: Thresholds) -> tuple[int, int] | None:
-    """The smallest distance of a comparison of this pair that passes the rule, and its rank
-    (``match_name``); None when none passes.
+Comparison = tuple[int, int, tuple[int, int] | None]  # distance, rank, regions to confirm by colour
+
+
+def comparisons(query: Query, entry: Entry, t: Thresholds) -> list[Comparison]:
+    """Every comparison of this pair within ``max_distance`` and confirmed by the check hashes of
+    the same two regions: (distance, rank (``match_name``), regions). ``regions`` is None for a
+    frame against a frame; for a link through a crop view it is (the query's region, the stored
+    image's region), 0 for a frame and 1 + k for view k, whose colour layouts must agree too.
 
     An entry of an image's own hash: each dihedral variant of the query (ranks 0-7), then each crop
     view of the query (the entry is a crop of the query; ranks 8 + len(VIEWS) + k). An entry of a
-    crop view: the query's own hash only (the query is a crop of the entry; rank 8 + view index).
-    Each must be within ``max_distance`` and confirmed by the check hashes of the same regions."""
-    best: tuple[int, int] | None = None
+    crop view: the query's own hash only (the query is a crop of the entry; rank 8 + view index)."""
+    out: list[Comparison] = []
     n = len(query.variants)
     if entry.view is None:
         for i, v in enumerate(query.variants):
             d = hashing.hamming(v, entry.phash)
             if d <= t.max_distance and _checked(query.checks, i, entry.check, t.check_distance):
-                best = min(best or (d, i), (d, i))
+                out.append((d, i, None))
         for k, w in enumerate(query.views):
             d = hashing.hamming(w, entry.phash)
             if d <= t.max_distance and _checked(query.view_checks, k, entry.check, t.crop_check_distance):
-                best = min(best or (d, n + len(VIEW_NAMES) + k), (d, n + len(VIEW_NAMES) + k))
+                out.append((d, n + len(VIEW_NAMES) + k, (1 + k, 0)))
     elif query.variants:
         d = hashing.hamming(query.variants[0], entry.phash)
-        rank = n + VIEW_NAMES.index(entry.view)
+        v = VIEW_NAMES.index(entry.view)
         if d <= t.max_distance and _checked(query.checks, 0, entry.check, t.crop_check_distance):
-            best = (d, rank)
-    return best
+            out.append((d, n + v, (0, 1 + v)))
+    return out
+
+
+def coloured(query: Query, regions: tuple[int, int], stored: Sequence[bytes] | None, limit: float) -> bool:
+    """Whether the colour layouts of the two regions agree (1 - correlation <= ``limit``).
+
+    A query without layouts, or a stored image whose record has none (``()``: decided before
+    them), is compared as before layouts existed; a stored image whose record was not read
+    (``None``) is not confirmed."""
+    mine, theirs = regions
+    if not query.layouts:
+        return True
+    if stored is None:
+        return False
+    if mine >= len(query.layouts) or theirs >= len(stored):
+        return True
+    return layout.distance(query.layouts[mine], stored[theirs]) <= limit
+
+
+def pair_distance(
+    query: Query, entry: Entry, t: Thresholds, stored: Sequence[bytes] | None = ()
+) -> tuple[int, int] | None:
+    """The smallest (distance, rank) of a comparison of this pair that passes the rule
+    (``comparisons``, and ``coloured`` for one through a crop view, with ``stored`` the layouts of
+    the entry's image); None when none passes."""
+    passed = [
+        (d, rank)
+        for d, rank, regions in comparisons(query, entry, t)
+        if regions is None or coloured(query, regions, stored, t.layout_distance)
+    ]
+    return min(passed) if passed else None
 
 
 def match_name(query: Query, rank: int) -> str:
@@ -417,6 +462,37 @@ def match_name(query: Query, rank: int) -> str:
     return f"cropped_by:{VIEW_NAMES[rank - n - len(VIEW_NAMES)]}"
 
 
+def _eligible(query: Query, candidates: Iterable[Entry], burst_seconds: int) -> Iterator[Entry]:
+    """The candidates the rule may link to the query at all: not itself; when either frame is
+    dark, only a burst (same camera, within ``burst_seconds``)."""
+    if not query.matchable:
+        return
+    for entry in candidates:
+        if entry.image_id == query.image_id:
+            continue
+        if (query.dark or entry.dark) and not is_burst(
+            query.camera_id, query.captured_at, entry.camera_id, entry.captured_at, burst_seconds
+        ):
+            continue
+        yield entry
+
+
+def to_confirm(
+    query: Query, candidates: Iterable[Entry], burst_seconds: int, t: Thresholds, limit: int = 100
+) -> list[str]:
+    """The images whose colour layouts the rule needs: those with a comparison through a crop view
+    that passes both hashes, nearest first, at most ``limit`` (one batched read; any further one
+    is not confirmed). Empty when the query has no layouts, and for almost every upload."""
+    if not query.layouts:
+        return []
+    nearest: dict[str, int] = {}
+    for entry in _eligible(query, candidates, burst_seconds):
+        for d, _, regions in comparisons(query, entry, t):
+            if regions is not None and d < nearest.get(entry.image_id, HASH_BITS + 1):
+                nearest[entry.image_id] = d
+    return sorted(nearest, key=lambda image_id: (nearest[image_id], image_id))[:limit]
+
+
 def best_match(
     query: Query,
     candidates: Iterable[Entry],
@@ -424,28 +500,24 @@ def best_match(
     burst_seconds: int,
     check_distance: int = CHECK_DISTANCE,
     crop_check_distance: int = CROP_CHECK_DISTANCE,
+    layout_distance: float = layout.LAYOUT_DISTANCE,
+    layouts: Mapping[str, Sequence[bytes]] | None = None,
 ) -> Match | None:
-    """The nearest candidate that the rule (``pair_distance``) links to the query.
+    """The nearest candidate that the rule (``pair_distance``) links to the query. ``layouts``: by
+    image id, the colour layouts of the candidates that ``to_confirm`` named (``()`` for a record
+    without them); a link through a crop view to any other candidate is not confirmed.
 
     Rules (evidence in docs/near-duplicates.md): a low-information frame never matches; when either
     frame is dark, the pair matches only as a burst (same camera, within ``burst_seconds``), since
     unrelated dark frames share their vignette and noise and collide at any threshold.
     Ties: smallest distance, then the identity variant first (then the other variants, then crop
     views), then the smallest image id, so the answer does not depend on the read order."""
-    if not query.matchable:
-        return None
-    t = Thresholds(max_distance, check_distance, crop_check_distance)
+    t = Thresholds(max_distance, check_distance, crop_check_distance, layout_distance)
+    layouts = layouts or {}
     best: tuple[int, int, str] | None = None
     chosen: dict[str, Entry] = {}
-    for entry in candidates:
-        if entry.image_id == query.image_id:
-            continue
-        burst = is_burst(
-            query.camera_id, query.captured_at, entry.camera_id, entry.captured_at, burst_seconds
-        )
-        if (query.dark or entry.dark) and not burst:
-            continue
-        found = pair_distance(query, entry, t)
+    for entry in _eligible(query, candidates, burst_seconds):
+        found = pair_distance(query, entry, t, layouts.get(entry.image_id))
         if found is None:
             continue
         key = (found[0], found[1], entry.image_id)
@@ -485,12 +557,15 @@ def near_pairs(
     prints: Mapping[str, Prints] | None = None,
     check_distance: int = CHECK_DISTANCE,
     crop_check_distance: int = CROP_CHECK_DISTANCE,
+    layout_distance: float = layout.LAYOUT_DISTANCE,
 ) -> set[tuple[str, str]]:
     """Every unordered pair of images that the match rule would link (under any dihedral variant or
     crop view), found through the same keys as the index, so the check costs n x bucket size.
-    ``prints``: by image id, the stored check hash (``checks[0]``), views and their checks."""
+    ``prints``: by image id, the stored check hash (``checks[0]``), views, their checks and the
+    colour layouts."""
     radius = radius_for(max_distance, bands)
     prints = prints or {}
+    layouts = {e.image_id: prints[e.image_id].layouts if e.image_id in prints else () for e in entries}
     buckets: dict[tuple[int, int], list[Entry]] = {}
     for e in entries:
         p = prints.get(e.image_id, Prints(variants=(e.phash,)))
@@ -506,6 +581,7 @@ def near_pairs(
             views=p.views,
             checks=hash_variants(p.checks[0], CHECK_SIZE) if p.checks else (),
             view_checks=p.view_checks,
+            layouts=p.layouts,
             camera_id=e.camera_id,
             captured_at=e.captured_at,
             flags=(DARK,) if e.dark else (),
@@ -516,7 +592,14 @@ def near_pairs(
                 if other.image_id == e.image_id:
                     continue
                 found = best_match(
-                    query, [other], max_distance, burst_seconds, check_distance, crop_check_distance
+                    query,
+                    [other],
+                    max_distance,
+                    burst_seconds,
+                    check_distance,
+                    crop_check_distance,
+                    layout_distance,
+                    layouts,
                 )
                 if found is not None:
                     a, b = sorted((e.image_id, other.image_id))

@@ -24,7 +24,7 @@ from botocore.exceptions import ClientError
 
 from lenslog.adapters import schema as s
 from lenslog.config import Config, NearDuplicateConfig
-from lenslog.domain import hashing, neardup
+from lenslog.domain import hashing, layout, neardup
 from lenslog.domain.aggregates import DATASET_STATUSES
 
 LEAKAGE_PK = "LEAKAGE#latest"
@@ -78,6 +78,7 @@ def prints_of(record: dict[str, Any]) -> neardup.Prints:
         checks=(hashing.from_hex(check),) if check else (),
         views=tuple(hashing.from_hex(h) for h in hashes.get("crop_phashes") or ()),
         view_checks=tuple(hashing.from_hex(h) for h in hashes.get("crop_checks") or ()),
+        layouts=tuple(layout.decode(t) for t in hashes.get("layouts") or ()),
     )
 
 
@@ -94,6 +95,7 @@ def evaluate(records: list[dict[str, Any]], cfg: NearDuplicateConfig) -> dict[st
         prints if cfg.crop_views else {k: replace(p, views=(), view_checks=()) for k, p in prints.items()},
         cfg.check_distance,
         cfg.crop_check_distance,
+        cfg.layout_distance,
     )
     crossing = neardup.crossing_pairs(pairs, split_of)
     roots = {r["image_id"]: r.get("split") for r in records if r.get("cluster_id") in (None, r["image_id"])}

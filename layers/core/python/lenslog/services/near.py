@@ -56,6 +56,7 @@ def apply_near_duplicates(
         views=views,
         checks=prints.checks,
         view_checks=view_checks,
+        layouts=prints.layouts,
         camera_id=md.camera_id,
         captured_at=neardup.epoch_of(md.captured_at),
         flags=flags,
@@ -70,8 +71,19 @@ def apply_near_duplicates(
         near=query.variants + query.views,
         max_distance=cfg.max_distance,
     )
+    thresholds = neardup.Thresholds(
+        cfg.max_distance, cfg.check_distance, cfg.crop_check_distance, cfg.layout_distance
+    )
+    confirm = neardup.to_confirm(query, seen.entries, cfg.burst_seconds, thresholds)
     match = neardup.best_match(
-        query, seen.entries, cfg.max_distance, cfg.burst_seconds, cfg.check_distance, cfg.crop_check_distance
+        query,
+        seen.entries,
+        cfg.max_distance,
+        cfg.burst_seconds,
+        cfg.check_distance,
+        cfg.crop_check_distance,
+        cfg.layout_distance,
+        index.layouts(confirm) if confirm else {},
     )
     if match is not None:
         decision.duplicate_of = match.image_id
