@@ -205,18 +205,26 @@ def main() -> int:
     from lenslog.local import emulator
 
     emulator.install()  # transactions cost what they touch, not a copy of the whole table
+    counts: Counter[str] = Counter()
+    # every DynamoDB client the worker and the index make (they copy the session's handlers)
+    runtime._session().register(
+        "before-call.dynamodb.*", lambda event_name, **_: counts.update([event_name.rsplit(".", 1)[-1]])
+    )
+
+    def layout_read(params: dict[str, Any], **_: Any) -> None:  # of them, reads of colour layouts
+        if any("ProjectionExpression" in ask for ask in params["RequestItems"].values()):
+            counts.update(["BatchGetItem of colour layouts (included above)"])
+
+    runtime._session().register("before-parameter-build.dynamodb.BatchGetItem", layout_read)
     with mock_aws():
         stack = provision(config, endpoint_url=None)
         worker = Worker(stack)
         worker.drain()
+        counts.clear()  # provisioning's own requests
         res = stack.cells["eu"]
         s3 = stack.client("s3", "eu")
         ddb = stack.client("dynamodb", "eu")
         ledger = DynamoLedger(ddb, res.table, "eu")
-        counts: Counter[str] = Counter()
-        ddb.meta.events.register(
-            "before-call.dynamodb.*", lambda event_name, **_: counts.update([event_name.rsplit(".", 1)[-1]])
-        )
         rng = random.Random(0)
         t0 = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 
@@ -230,10 +238,10 @@ def main() -> int:
         for i, (_name, _, raw) in enumerate(photos):
             originals.append(upload(f"orig/{i:03d}.jpg", raw, i, t0 + timedelta(hours=7 * i)))
         worker.drain(stall=600)
+        ops_originals = Counter(counts)  # the pipeline's requests, before this bench reads anything
         orig_decisions = [ledger.get_decision(res.landing_bucket, o["key"], o["version"]) for o in originals]
         images = len(photos)
-        before = sum(counts.values())
-        ops_originals = Counter(counts)
+        own_reads = sum(counts.values()) - sum(ops_originals.values())
 
         copies: list[tuple[str, int, dict[str, str]]] = []
         from bench.neardup_offline import crop_edits
@@ -256,7 +264,9 @@ def main() -> int:
                 )
         worker.drain(stall=600)
         images += len(copies)
-        del before
+        ops = Counter(counts)
+        ops["GetItem"] -= own_reads
+        requests = sum(n for op, n in ops.items() if "(" not in op)
 
         figures: dict[str, Any] = {
             "photos": len(photos),
@@ -268,6 +278,7 @@ def main() -> int:
         print(f"{'edit':<22} {'recall':>7} {'real':>9} {'scenes':>9} {'distance p50/max':>17}")
         failed_targets = []
         wrong = 0
+        wrong_links: list[dict[str, Any]] = []
         results: dict[str, list[tuple[bool, bool, int | None]]] = defaultdict(list)
         refused: Counter[str] = Counter()
         # Dark and low-information originals keep their rules (a dark frame links only as a burst of
@@ -277,8 +288,16 @@ def main() -> int:
             for i, d in enumerate(orig_decisions)
         }
         kept_apart: Counter[str] = Counter()
-        for edit, i, ref in copies:
-            d = ledger.get_decision(res.landing_bucket, ref["key"], ref["version"]) or {}
+        decided = [
+            (edit, i, ledger.get_decision(res.landing_bucket, ref["key"], ref["version"]) or {})
+            for edit, i, ref in copies
+        ]
+        # whose picture each image is: a copy that missed its original roots a cluster of its own,
+        # and a later copy of the same photo may join it (not a false link, but not found either)
+        photo_of = {d["image_id"]: i for i, d in enumerate(orig_decisions) if d and d.get("image_id")}
+        photo_of.update({d["image_id"]: i for _, i, d in decided if d.get("image_id")})
+        split_clusters = 0
+        for edit, i, d in decided:
             if d.get("status") == "rejected":  # e.g. a PNG of a 10-megapixel photo is over 6 MB
                 refused[f"{edit}: {','.join(d.get('reasons', []))}"] += 1
                 continue
@@ -288,7 +307,19 @@ def main() -> int:
             root = orig_decisions[i]["cluster_id"] if orig_decisions[i] else None
             ok = d.get("status") in ("near_duplicate", "duplicate") and d.get("cluster_id") == root
             if d.get("status") == "near_duplicate" and d.get("cluster_id") != root:
-                wrong += 1
+                other = photo_of.get(d["cluster_id"])
+                if other == i:
+                    split_clusters += 1
+                else:
+                    wrong += 1
+                    wrong_links.append(
+                        {
+                            "edit": edit,
+                            "photo": photos[i][0],
+                            "linked_to": photos[other][0] if other is not None else d.get("cluster_id"),
+                            "distance": d.get("distance"),
+                        }
+                    )
             results[edit].append((ok, not photos[i][0].startswith("scene-"), d.get("distance")))
         for edit, rows in results.items():
             recall = sum(r[0] for r in rows) / len(rows)
@@ -327,15 +358,18 @@ def main() -> int:
         print()
         print(
             f"false links among unrelated photos: {linked_originals} originals linked to another photo,"
-            f" {wrong} copies linked to the wrong photo"
+            f" {wrong} copies linked to the wrong photo; {split_clusters} copies linked to another copy of"
+            " their own photo that had missed the original (counted as not found)"
         )
+        for w in wrong_links:
+            print(f"  wrong link: {w}")
         print(f"originals decided: {Counter(d['status'] for d in orig_decisions if d)}")
         print()
         print(f"DynamoDB requests per image ({images} images, handler + index):")
-        for op, n in sorted(counts.items()):
+        for op, n in sorted(ops.items()):
             first = ops_originals.get(op, 0) / len(photos)
             print(f"  {op:<20} {n / images:6.2f}   (originals only: {first:.2f})")
-        print(f"  {'total':<20} {sum(counts.values()) / images:6.2f}")
+        print(f"  {'total':<20} {requests / images:6.2f}")
         capacity = index_capacity(ddb, res.table)
         every = [
             *orig_decisions,
@@ -346,9 +380,16 @@ def main() -> int:
         print(f"index capacity per indexed image ({indexed} indexed): {per_image}")
         figures.update(
             {
-                "false_links": {"originals_linked": linked_originals, "copies_linked_to_wrong_photo": wrong},
-                "requests_per_image": {op: round(n / images, 3) for op, n in sorted(counts.items())},
-                "requests_per_image_total": round(sum(counts.values()) / images, 3),
+                "false_links": {
+                    "originals_linked": linked_originals,
+                    "copies_linked_to_wrong_photo": wrong,
+                    "wrong_links": wrong_links,
+                    "copies_linked_to_a_copy_of_their_own_photo": split_clusters,
+                },
+                "requests_per_image": {op: round(n / images, 3) for op, n in sorted(ops.items())},
+                "requests_per_image_total": round(
+                    sum(n for op, n in ops.items() if "(" not in op) / images, 3
+                ),
                 "capacity_per_indexed_image": per_image,
                 "indexed_images": indexed,
                 "failed_targets": failed_targets,
@@ -382,7 +423,9 @@ def index_capacity(client: Any, table: str) -> dict[str, float]:
 
 
 def write_results(figures: dict[str, Any]) -> None:
-    """Put the figures under ``neardup`` in bench/results.json, keeping every other key."""
+    """Put the figures under ``neardup`` in bench/results.json, keeping every other key (and the
+    offline figures of an earlier ``--offline`` run when this one has none: each part carries the
+    time it was measured)."""
     import json
 
     path = Path(__file__).resolve().parent / "results.json"
@@ -390,6 +433,11 @@ def write_results(figures: dict[str, Any]) -> None:
         results = json.loads(path.read_text())
     except (OSError, ValueError):
         results = {}
+    figures["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    if "offline" in figures:
+        figures["offline"]["measured_at"] = figures["measured_at"]
+    elif "offline" in (results.get("neardup") or {}):
+        figures["offline"] = results["neardup"]["offline"]
     results["neardup"] = figures
     path.write_text(json.dumps(results, indent=1, default=str))
     print(f"written: {path.name} (neardup)")

@@ -305,7 +305,8 @@ def test_a_link_through_a_view_needs_the_colour_layouts_of_its_two_regions_to_ag
     t = nd.Thresholds(10)
     assert nd.to_confirm(q, [frame, view], 10, t) == ["f"]  # the query's view c95 against f's frame
     q = replace(q, variants=(0,))
-    assert nd.to_confirm(q, [view, frame], 10, t) == ["f", "v"]  # both at 0 bits: by id
+    # "f" now also matches frame against frame at 0 bits, which needs no colour: only "v" is read
+    assert nd.to_confirm(q, [view, frame], 10, t) == ["v"]
     # "f" is near as a frame (no colour needed), "v" only through its view c85: its region must agree
     assert nd.best_match(q, [view], 10, 10, layouts={"v": (sky, *views)}) is None  # c85 is ground
     agrees = (ground, sky, sky, *views[2:])
@@ -333,6 +334,10 @@ def test_to_confirm_names_the_nearest_view_links_first_and_at_most_the_limit():
     dark = nd.Entry("d", 0, view="c95", check=0, dark=True)
     assert nd.to_confirm(q, [dark], 10, t) == []  # a dark frame links only as a burst
     assert nd.to_confirm(replace(q, image_id="v3"), entries, 10, t) == ["v7", "v9"]  # not itself
+    as_frame = [nd.Entry("v7", 0b11, check=0), nd.Entry("v9", (1 << 9) - 1, check=0)]
+    # v7's own frame is 2 bits away (nearer than its view: no colour can change that); v9's 9 bits
+    # away, as far as its view: the view adds nothing
+    assert nd.to_confirm(q, entries + as_frame, 10, t) == ["v3"]
 
 
 @pytest.mark.parametrize("a, b", [(501099, 507775), (513289, 515607)])

@@ -480,17 +480,21 @@ def _eligible(query: Query, candidates: Iterable[Entry], burst_seconds: int) -> 
 def to_confirm(
     query: Query, candidates: Iterable[Entry], burst_seconds: int, t: Thresholds, limit: int = 100
 ) -> list[str]:
-    """The images whose colour layouts the rule needs: those with a comparison through a crop view
-    that passes both hashes, nearest first, at most ``limit`` (one batched read; any further one
-    is not confirmed). Empty when the query has no layouts, and for almost every upload."""
+    """The images whose colour layouts can change the answer: those with a comparison through a
+    crop view that passes both hashes and is nearer than any frame-against-frame comparison of the
+    same image (which needs no colour), nearest first, at most ``limit`` (one batched read; any
+    further one is not confirmed). Empty when the query has no layouts, and for almost every
+    upload."""
     if not query.layouts:
         return []
-    nearest: dict[str, int] = {}
+    through_view: dict[str, int] = {}
+    frame: dict[str, int] = {}
     for entry in _eligible(query, candidates, burst_seconds):
         for d, _, regions in comparisons(query, entry, t):
-            if regions is not None and d < nearest.get(entry.image_id, HASH_BITS + 1):
-                nearest[entry.image_id] = d
-    return sorted(nearest, key=lambda image_id: (nearest[image_id], image_id))[:limit]
+            nearest = frame if regions is None else through_view
+            nearest[entry.image_id] = min(d, nearest.get(entry.image_id, HASH_BITS + 1))
+    needed = [i for i, d in through_view.items() if d < frame.get(i, HASH_BITS + 1)]
+    return sorted(needed, key=lambda image_id: (through_view[image_id], image_id))[:limit]
 
 
 def best_match(
