@@ -60,6 +60,9 @@ WHEEL_PHOTOS = (
     ("scikit-image", "0.25.2", "skimage/data/ihc.png"),
     ("scikit-image", "0.25.2", "skimage/data/clock_motion.png"),
     ("imgaug", "0.4.0", "imgaug/quokka.jpg"),
+    ("scikit-learn", "1.6.1", "sklearn/datasets/images/china.jpg"),
+    ("scikit-learn", "1.6.1", "sklearn/datasets/images/flower.jpg"),
+    ("matplotlib", "3.10.0", "matplotlib/mpl-data/sample_data/grace_hopper.jpg"),
 )
 # Pillow's: bench/neardup.REAL_PHOTOS and two more photographs of its test set.
 PILLOW_EXTRA = ("junk_jpeg_header.jpg", "tv.rgb")
@@ -147,9 +150,12 @@ def real_photos(log: Callable[[str], None] = print) -> list[Photo]:
         if data is None:
             log(f"neardup_offline: {package} {member} unobtainable; skipped")
             continue
+        name = member.rsplit("/", 1)[-1]
+        if any(p.name == name for p in out):  # scikit-learn's flower.jpg is not Pillow's
+            name = f"{package}-{name}"
         with Image.open(io.BytesIO(data)) as im:
             im.load()
-            out.append(Photo(member.rsplit("/", 1)[-1], f"{package} {version} wheel", _rgb(im)))
+            out.append(Photo(name, f"{package} {version} wheel", _rgb(im)))
     return [p for p in out if min(p.image.size) >= 256]
 
 
