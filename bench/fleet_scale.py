@@ -14,8 +14,10 @@ Run: ``PYTHONPATH=. python -m bench.fleet_scale [--quick] [--out bench/scale.jso
   built by the adapter (``insert_actions``); capacity units are computed from the sizes of the
   items read and written, by DynamoDB's rules (strongly consistent reads: 4 KB units per item, a
   missing key costs one; transactional writes: 2 units per KB of the larger of the old and new
-  item). **Modelled** beyond: the same formulas on uniform band loads (N / 2^width entries per
-  band item) with the entry size measured on moto.
+  item). Every image is filed with its ten crop views as the default config files it (random
+  64-bit hashes for frames and views; entries with their check hash). **Modelled** beyond: the
+  same formulas on uniform band loads (N / 2^width frames per band item, N x 10 / 2^width views
+  more in the views' bands) with the entry size measured on moto.
 - ``hottest_item_wcu_per_s_at_1000_images_per_s``: the real ingest path (the ingest handler
   through the SQS worker on moto) handles a day of images; a botocore hook records every item
   each ``TransactWriteItems`` / ``UpdateItem`` / ``PutItem`` writes; the writes per image of the
@@ -90,19 +92,8 @@ def transact_write_units(size: int) -> int:
 
 
 # the index on moto --------------------------------------------------------------------------------
-def _band_loads(n: int, bands: int, rng: random.Random) -> tuple[list[int], dict[tuple[int, int], list[int]]]:
-    """n random hashes and, per band key, the hashes under it."""
-    from lenslog.domain import neardup as nd
-
-    hashes = [rng.getrandbits(64) for _ in range(n)]
-    loads: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for i, h in enumerate(hashes):
-        for key in nd.band_keys(h, bands):
-            loads[key].append(i)
-    return hashes, loads
-
-
-def _entry(i: int, h: int) -> Any:
+def _entry(i: int, h: int, view: str | None = None) -> Any:
+    """An index entry as the service files it: with its 256-bit check hash, and its view's name."""
     from lenslog.domain import neardup as nd
 
     return nd.Entry(
@@ -112,12 +103,41 @@ def _entry(i: int, h: int) -> Any:
         split="train",
         camera_id=f"cam-{i % 97:03d}",
         captured_at=1_780_000_000 + i,
+        view=view,
+        check=(i * 0x2545F4914F6CDD1D) % 2**256 | 1 << 255,
     )
 
 
+def _members(
+    hashes: Any, views: Any, bands: int, needed: set[tuple[int, int]]
+) -> dict[tuple[int, int], list[tuple[int, int]]]:
+    """For each needed band key, the (image, view) pairs filed under it (view -1: the frame), as
+    ``neardup.index_entries`` files them: frames in every band, views in ``view_bands``."""
+    import numpy as np
+
+    from lenslog.domain import neardup as nd
+
+    width = 64 // bands
+    mask = np.uint64((1 << width) - 1)
+    out: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
+    for band in range(bands):
+        shift = np.uint64(64 - width * (band + 1))
+        wanted = np.array(sorted(v for b, v in needed if b == band), dtype=np.uint64)
+        columns = [(-1, hashes)]
+        if band in nd.view_bands(bands):
+            columns += [(k, views[:, k]) for k in range(views.shape[1])]
+        for k, column in columns:
+            values = (column >> shift) & mask
+            for i in np.flatnonzero(np.isin(values, wanted)).tolist():
+                out[(band, int(values[i]))].append((i, k))
+    return out
+
+
 def measure_index(n: int, bands: int, rng: random.Random) -> dict[str, Any]:
-    """Lookup + commit of PROBES near copies against an index of n images, on moto."""
+    """Lookup + commit of PROBES near copies against an index of n images, on moto; each image
+    filed with its crop views as the default config files it (random hashes for frames and views)."""
     import boto3
+    import numpy as np
     from moto import mock_aws
 
     from lenslog.adapters.nearindex import BAND_SK, MAX_ENTRIES, NearIndex, near_pk
@@ -126,38 +146,49 @@ def measure_index(n: int, bands: int, rng: random.Random) -> dict[str, Any]:
     from lenslog.domain import neardup as nd
 
     cfg = load_config().near_duplicates
+    n_views = len(nd.VIEW_NAMES) if cfg.crop_views else 0
     radius = nd.radius_for(cfg.max_distance, bands)
-    hashes, loads = _band_loads(n, bands, rng)
+    gen = np.random.default_rng(rng.getrandbits(32))
+    hashes = gen.integers(0, 2**64, size=n, dtype=np.uint64)
+    views = gen.integers(0, 2**64, size=(n, n_views), dtype=np.uint64)
     probes = []
     for _ in range(PROBES):
         target = rng.randrange(n)
-        q = hashes[target]
+        q = int(hashes[target])
         for k in rng.sample(range(64), 5):  # a near copy, 5 bits away
             q ^= 1 << k
-        probes.append((target, q, nd.Query(variants=(q, *(rng.getrandbits(64) for _ in range(7))))))
-    needed = {k for _, _, query in probes for k in nd.lookup_keys(query.variants, bands, radius)}
+        own_check = _entry(target, 0).check or 0
+        query = nd.Query(
+            variants=(q, *(rng.getrandbits(64) for _ in range(7))),
+            views=tuple(rng.getrandbits(64) for _ in range(n_views)),
+            checks=(own_check, *(rng.getrandbits(256) for _ in range(7))),
+            view_checks=tuple(rng.getrandbits(256) for _ in range(n_views)),
+        )
+        probes.append((target, q, query))
+    needed = {k for _, _, query in probes for k in nd.query_keys(query.variants, query.views, bands, radius)}
+    members = _members(hashes, views, bands, needed)
+
+    def text(i: int, k: int) -> str:
+        h = int(hashes[i]) if k < 0 else int(views[i, k])
+        return _entry(i, h, None if k < 0 else nd.VIEW_NAMES[k]).encode()
+
     with mock_aws():
         client = boto3.client("dynamodb", region_name="eu-central-1")
         client.create_table(**create_table_kwargs("bench"))
         index = NearIndex(client, "bench")
         batch: list[dict[str, Any]] = []
         for key in sorted(needed):
-            members = loads.get(key, [])[:MAX_ENTRIES]
-            if not members:
+            filed = members.get(key, [])
+            if not filed:
                 continue
-            batch.append(
-                {
-                    "PutRequest": {
-                        "Item": {
-                            "PK": {"S": near_pk(*key)},
-                            "SK": {"S": BAND_SK},
-                            "e": {"SS": [_entry(i, hashes[i]).encode() for i in members]},
-                            "n": {"N": str(len(loads[key]))},
-                            "kind": {"S": "near_band"},
-                        }
-                    }
-                }
-            )
+            item = {
+                "PK": {"S": near_pk(*key)},
+                "SK": {"S": BAND_SK},
+                "e": {"SS": sorted({text(i, k) for i, k in filed[:MAX_ENTRIES]})},
+                "n": {"N": str(len(filed))},
+                "kind": {"S": "near_band"},
+            }
+            batch.append({"PutRequest": {"Item": item}})
             if len(batch) == 25:
                 client.batch_write_item(RequestItems={"bench": batch})
                 batch = []
@@ -176,21 +207,21 @@ def measure_index(n: int, bands: int, rng: random.Random) -> dict[str, Any]:
         rcu = wcu = found = 0
         max_item = 0
         for target, q, query in probes:
-            keys = nd.lookup_keys(query.variants, bands, radius)
+            keys = nd.query_keys(query.variants, query.views, bands, radius)
             sizes.clear()
             seen = index.lookup(keys)
             rcu += sum(read_units(sizes.get(near_pk(*k), 0)) for k in keys)
             max_item = max(max_item, *sizes.values(), 0)
             match = nd.best_match(query, seen.entries, cfg.max_distance, cfg.burst_seconds)
-            found += match is not None and match.image_id == _entry(target, hashes[target]).image_id
+            found += match is not None and match.image_id == _entry(target, 0).image_id
             new = _entry(n + 1, q)
-            actions = index.insert_actions(new, nd.band_keys(q, bands), seen)
-            for a in actions:
+            filing = nd.index_entries(new, query.views, query.view_checks, bands)
+            for a in index.insert_many_actions(filing, seen):
                 pk = a["Update"]["Key"]["PK"]["S"]
                 before = sizes.get(pk, 0)
-                after = (before or 60) + len(new.encode()) + 1
-                wcu += transact_write_units(max(before, after))
-        entry_bytes = len(_entry(1, 1).encode()) + 1
+                added = sum(len(t) + 1 for t in a["Update"]["ExpressionAttributeValues"][":e"]["SS"])
+                wcu += transact_write_units(max(before, (before or 60) + added))
+        entry_bytes = len(_entry(1, 1, nd.VIEW_NAMES[0]).encode()) + 1
     lookups = calls["BatchGetItem"] / PROBES
     return {
         "rcu_per_image": rcu / PROBES,
@@ -200,33 +231,49 @@ def measure_index(n: int, bands: int, rng: random.Random) -> dict[str, Any]:
         "max_item_kb": round(max_item / 1024, 2),
         "found": f"{found}/{PROBES}",
         "entry_bytes": entry_bytes,
-        "degraded": any(len(loads.get(k, [])) >= MAX_ENTRIES for k in needed),
+        "crop_views": n_views,
+        "degraded": any(len(members.get(k, [])) >= MAX_ENTRIES for k in needed),
         "source": "measured (moto)",
     }
 
 
 def model_index(n: int, bands: int, entry_bytes: int) -> dict[str, Any]:
-    """The same figures from uniform band loads (n / 2^width entries per band item)."""
+    """The same figures from uniform band loads: n / 2^width frames per band item, and in the
+    crop views' bands n x views / 2^width views more; the keys a lookup reads as
+    ``neardup.query_keys`` counts them (at most, no two keys the same)."""
     from lenslog.adapters.nearindex import MAX_ENTRIES
     from lenslog.config import load_config
     from lenslog.domain import neardup as nd
 
     cfg = load_config().near_duplicates
+    n_views = len(nd.VIEW_NAMES) if cfg.crop_views else 0
     width = 64 // bands
     radius = nd.radius_for(cfg.max_distance, bands)
-    own = bands * sum(math.comb(width, r) for r in range(radius + 1))
-    keys = own + 7 * bands  # the other variants are looked up exactly
-    per_item = n / 2**width
-    held = min(per_item, MAX_ENTRIES)
-    size = 60 + held * entry_bytes
+    within = [sum(math.comb(width, r) for r in range(k + 1)) for k in range(radius + 1)]
+    central = min(nd.CENTRAL_VIEWS, n_views)
+    keys = bands * (within[radius] + 7 + central * within[nd.view_radius(radius)] + (n_views - central))
+    with_views = len(nd.view_bands(bands)) if n_views else 0
+    loads = [n / 2**width] * (bands - with_views) + [n * (1 + n_views) / 2**width] * with_views
+    sizes = [60 + min(load, MAX_ENTRIES) * entry_bytes for load in loads]
+    rcu = keys / bands * sum(read_units(int(size)) for size in sizes)
+    wcu = sum(transact_write_units(int(size + entry_bytes)) for size in sizes)  # the frame, each band
+    wcu += n_views * with_views * transact_write_units(int(sizes[-1] + entry_bytes))  # each view's items
     return {
-        "rcu_per_image": keys * read_units(int(size)),
-        "wcu_per_image": bands * transact_write_units(int(size + entry_bytes)),
+        "rcu_per_image": round(rcu),
+        "wcu_per_image": wcu,
         "requests_per_image": math.ceil(keys / 100) + 1,
         "requests_detail": f"{math.ceil(keys / 100)} BatchGetItem + the commit's TransactWriteItems",
-        "max_item_kb": round(size / 1024, 2),
-        "degraded": per_item >= MAX_ENTRIES,
-        "band_item_writes_per_image": bands / 2**width,
+        "max_item_kb": round(max(sizes) / 1024, 2),
+        "degraded": max(loads) >= MAX_ENTRIES,
+        "band_item_writes_per_image": (bands + n_views * with_views) / 2**width,
+        # the fullest band item (a crop views' band): written by 1 + views of every 2^width images
+        "hottest_band_item_wcu_per_s": round(
+            RATE
+            * (1 + n_views if with_views else 1)
+            / 2**width
+            * transact_write_units(int(max(sizes) + entry_bytes)),
+            1,
+        ),
         "source": "modelled (uniform band loads, entry size measured on moto)",
     }
 
@@ -518,9 +565,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for layout, rows in by_layout.items():
         entry_bytes = max(r.get("entry_bytes", 0) for r in rows.values())
         big = model_index(10**8, int(layout.split("x")[0]), entry_bytes)
-        band_rates[layout] = round(
-            big["band_item_writes_per_image"] * RATE * (big["wcu_per_image"] / int(layout.split("x")[0])), 1
-        )
+        band_rates[layout] = big["hottest_band_item_wcu_per_s"]
     rec = recall(20 if args.quick else args.scenes)
     print(f"recall ({fleet}): {rec['recall']}", flush=True)
     mem = in_memory([10**5, 10**6] if args.quick else [10**6, 10**7], config.near_duplicates.max_distance)
