@@ -23,12 +23,12 @@ Run: ``PYTHONPATH=. python -m bench.fleet_scale [--quick] [--out bench/scale.jso
   each ``TransactWriteItems`` / ``UpdateItem`` / ``PutItem`` writes; the writes per image of the
   most written item, times 1,000 images/s, times its write units (the item's size read back).
   Band items are taken from the index model at 10^8 (their write rate per image is bands/2^width).
-- ``recall``: ``{edit: recall}`` on ``bench/neardup``'s photos and edits (Pillow's real camera
+- ``recall``: ``{edit: recall}`` on ``bench/neardup``'s photos, edits and crops (real camera
   photos + generated scenes), computed in process: each photo and each edited copy goes through
-  ``gate.inspect`` (the gate's decode and pHash), and a copy counts as found when one of its
-  lookup keys is a band key of its original and ``neardup.best_match`` links them (Hamming <= t
-  over the 8 dihedral variants, the dark-frame rule). The pipeline run (``bench/neardup.py``)
-  gives the same figures through moto, in minutes.
+  ``gate.inspect`` (the gate's decode and prints), and a copy counts as found when one of the keys
+  it reads holds one of its original's entries and the whole rule links them (dihedral variants,
+  crop views, check hashes, colour layouts; ``bench.neardup_offline.found``). The pipeline run
+  (``bench/neardup.py``) gives the same figures through moto, in minutes.
 - ``in_memory_index``: an exact in-memory binary index (faiss-cpu ``IndexBinaryMultiHash``, 4
   tables of 16 bits, 2 flips: exact for Hamming <= 11), built from N random hashes in this process:
   build time, memory, lookup time per image (8 variants). **Measured** to 10^7 (10^6 with
@@ -410,38 +410,44 @@ def _scan(ddb: Any, table: str) -> Iterator[dict[str, Any]]:
 
 # recall ----------------------------------------------------------------------------------------------
 def recall(scenes: int) -> dict[str, Any]:
+    """Recall per edit (``bench/neardup``'s edits and crops) under the whole rule as the service
+    applies it: the gate's prints (variants, crop views, check hashes, colour layouts), the keys
+    the index reads, ``neardup.best_match`` (``bench.neardup_offline.found``)."""
     from bench.neardup import EDITS, INFORMATIONAL, load_photos
+    from bench.neardup_offline import Rule, crop_edits, found, jpeg
     from lenslog.config import load_config
     from lenslog.domain import gate
-    from lenslog.domain import neardup as nd
 
     config = load_config()
     cfg = config.near_duplicates
     photos = load_photos(None, scenes)
 
-    def variants(data: bytes) -> tuple[int, ...] | None:
-        ins = gate.inspect(gate.GateInput(key="x.jpg", data=data), config)
-        return nd.dihedral_hashes(ins.phash_block) if ins.phash_block is not None else None
+    def prints(data: bytes) -> Any:
+        return gate.inspect(gate.GateInput(key="x.jpg", data=data), config).prints
 
     out: dict[str, Any] = {}
     by_layout: dict[str, dict[str, float]] = {}
-    originals = [variants(raw) for _, _, raw in photos]
+    originals = [prints(raw) for _, _, raw in photos]
     edits = {**EDITS, **INFORMATIONAL}
-    copies = {edit: [variants(fn(im, raw)) for _, im, raw in photos] for edit, fn in edits.items()}
+    copies = {edit: [prints(fn(im, raw)) for _, im, raw in photos] for edit, fn in edits.items()}
+    for name, crop in crop_edits().items():
+        copies[name] = [prints(jpeg(crop(im, k))) for k, (_, im, _) in enumerate(photos)]
     for bands in (8, 4):
-        radius = nd.radius_for(cfg.max_distance, bands)
+        rule = Rule(
+            bands,
+            cfg.max_distance,
+            cfg.check_distance,
+            cfg.crop_check_distance,
+            crop_views=cfg.crop_views,
+            layout_distance=cfg.layout_distance,
+        )
         result: dict[str, float] = {}
-        for edit in edits:
-            hits = total = 0
-            for orig, copy in zip(originals, copies[edit], strict=True):
-                if orig is None or copy is None:
-                    continue
-                total += 1
-                entry = nd.Entry(image_id="orig", phash=orig[0])
-                reachable = set(nd.lookup_keys(copy, bands, radius)) & set(nd.band_keys(orig[0], bands))
-                query = nd.Query(variants=copy)
-                hits += bool(reachable) and nd.best_match(query, [entry], cfg.max_distance, 0) is not None
-            result[edit] = round(hits / total, 4) if total else float("nan")
+        for edit, copied in copies.items():
+            pairs = [
+                (o, c) for o, c in zip(originals, copied, strict=True) if o is not None and c is not None
+            ]
+            hits = sum(found(c, o, rule)[0] for o, c in pairs)
+            result[edit] = round(hits / len(pairs), 4) if pairs else float("nan")
         by_layout[f"{bands}x{64 // bands}"] = result
     out["recall"] = by_layout[FLEET_LAYOUT]
     out["by_layout"] = by_layout
