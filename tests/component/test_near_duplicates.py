@@ -15,6 +15,7 @@ from PIL import Image, ImageEnhance, ImageFilter
 from lenslog.adapters.dynamo import DynamoLedger
 from lenslog.adapters.nearindex import NearIndex, near_pk
 from lenslog.adapters.s3 import S3ObjectStore
+from lenslog.domain import layout
 from lenslog.domain import neardup as nd
 from lenslog.domain.models import ObjectRef
 from lenslog.services import leakage
@@ -214,7 +215,8 @@ def test_a_link_through_a_crop_view_is_confirmed_by_the_colour_layouts_read_only
     first = service.handle(_put(stack, "s1.png", _png(_scene_x2(507775)), meta()))
     assert first.status == "accepted" and len(first.hashes.layouts) == 1 + len(nd.VIEW_NAMES)
     item = client.get_item(TableName=table, Key={"PK": {"S": f"IMG#{first.image_id}"}, "SK": {"S": "IMAGE"}})
-    assert [v["S"] for v in item["Item"]["layouts"]["L"]] == first.hashes.layouts
+    stored = layout.unpack(item["Item"]["layouts"]["S"])
+    assert [layout.encode(x) for x in stored] == first.hashes.layouts
     unrelated = service.handle(_put(stack, "u.jpg", encode(scene(41, (800, 600))), meta()))
     assert unrelated.status == "accepted" and reads == []  # no candidate through a view: no read
     second = service.handle(_put(stack, "s2.png", _png(_scene_x2(501099)), meta()))

@@ -60,3 +60,10 @@ def test_layouts_round_trip_through_their_text_and_bad_ones_are_refused():
         layout.decode("not base64!")
     with pytest.raises(ValueError):
         layout.distance(a, a[:47])
+    several = (a, layout.layout_of(scene(7, (64, 48))))
+    assert layout.unpack(layout.pack(several)) == several and len(layout.pack(several)) == 128
+    assert layout.unpack("") == ()
+    with pytest.raises(ValueError):
+        layout.unpack(layout.encode(a[:-1]))
+    with pytest.raises(ValueError):
+        layout.pack([a[:-1]])

@@ -25,6 +25,7 @@ from botocore.exceptions import ClientError
 
 from lenslog.adapters import schema as s
 from lenslog.adapters.schema import image_pk
+from lenslog.domain import layout
 from lenslog.domain.aggregates import Increment
 from lenslog.domain.consent import ConsentRecord
 from lenslog.domain.models import Decision
@@ -180,7 +181,7 @@ def image_item(d: Decision, retention_days: int | None = None) -> dict[str, Any]
     if md.classes:
         item["classes"] = {"SS": sorted(set(md.classes))}
     if d.hashes and d.hashes.layouts:
-        item[s.LAYOUTS] = {"L": [_str(text) for text in d.hashes.layouts]}
+        item[s.LAYOUTS] = _str(layout.pack([layout.decode(text) for text in d.hashes.layouts]))
     if d.cluster_id and d.cluster_id != d.image_id:
         item[f"{s.GSI_BY_CLUSTER}PK"] = _str(f"CLUSTER#{d.cluster_id}")
         item[f"{s.GSI_BY_CLUSTER}SK"] = _str(d.image_id)

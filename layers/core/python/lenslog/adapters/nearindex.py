@@ -124,8 +124,8 @@ class NearIndex:
         keys = [{s.PK: {"S": s.image_pk(i)}, s.SK: {"S": s.IMAGE_SK}} for i in dict.fromkeys(image_ids)]
         out: dict[str, tuple[bytes, ...]] = {}
         for item in self._batch_get(keys, projection=(s.PK, s.LAYOUTS)):
-            texts = item.get(s.LAYOUTS, {}).get("L", [])
-            out[item[s.PK]["S"].removeprefix(s.IMAGE_PREFIX)] = tuple(layout.decode(t["S"]) for t in texts)
+            packed = item.get(s.LAYOUTS, {}).get("S", "")
+            out[item[s.PK]["S"].removeprefix(s.IMAGE_PREFIX)] = layout.unpack(packed)
         return out
 
     def _batch_get(

@@ -43,7 +43,7 @@ GLOBAL_INDEXES = (GSI_BY_CAMERA, GSI_BY_DAY, GSI_BY_IMAGE, GSI_BY_STATUS, GSI_BY
 REPORTS_PK = "REPORTS"
 IMAGE_PREFIX = "IMG#"
 IMAGE_SK = "IMAGE"
-LAYOUTS = "layouts"  # on an image record: its colour layouts (frame, then crop views), base64 each
+LAYOUTS = "layouts"  # on an image record: its colour layouts (frame, then crop views), packed base64
 
 
 def image_pk(image_id: str) -> str:

@@ -74,3 +74,18 @@ def decode(text: str) -> bytes:
     if len(raw) != LAYOUT_BYTES:
         raise ValueError(f"a colour layout is {LAYOUT_BYTES} bytes, got {len(raw)}")
     return raw
+
+
+def pack(layouts: Sequence[bytes]) -> str:
+    """Several layouts as one base64 text (the image record's attribute: one value, not a list of
+    eleven, which a store keeps as one object instead of twelve)."""
+    if any(len(x) != LAYOUT_BYTES for x in layouts):
+        raise ValueError(f"a colour layout is {LAYOUT_BYTES} bytes")
+    return base64.b64encode(b"".join(layouts)).decode("ascii")
+
+
+def unpack(text: str) -> tuple[bytes, ...]:
+    raw = base64.b64decode(text, validate=True)
+    if len(raw) % LAYOUT_BYTES:
+        raise ValueError(f"packed colour layouts are a multiple of {LAYOUT_BYTES} bytes, got {len(raw)}")
+    return tuple(raw[i : i + LAYOUT_BYTES] for i in range(0, len(raw), LAYOUT_BYTES))
