@@ -44,6 +44,18 @@ def test_the_distance_ignores_brightness_and_contrast_and_sees_a_different_pictu
     assert layout.distance(a, inverted) == pytest.approx(2.0)
 
 
+def test_a_grey_copy_keeps_the_layout_of_its_colour_picture_and_colours_still_count():
+    img = scene(8, (320, 240))
+    colour = layout.layout_of(img)
+    grey = layout.layout_of(img.convert("L").convert("RGB"))
+    assert layout.distance(colour, grey) < 0.05  # compared by luma: the same layout
+    assert layout.distance(grey, colour) == layout.distance(colour, grey)
+    assert layout.distance(grey, layout.layout_of(scene(9, (320, 240)).convert("L"))) > 0.2
+    # two colour pictures with the same luma but swapped hues are still told apart
+    swapped = layout.layout_of(Image.merge("RGB", img.split()[::-1]))
+    assert layout.distance(colour, swapped) > layout.distance(colour, grey)
+
+
 def test_a_layout_without_contrast_confirms_nothing():
     flat = bytes([90] * layout.LAYOUT_BYTES)
     assert layout.distance(flat, flat) == 1.0

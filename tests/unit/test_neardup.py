@@ -247,6 +247,15 @@ def test_a_crop_of_a_real_photo_finds_its_original_in_either_order(name, crop):
     assert before is not None and before.variant.startswith("cropped_by:")
 
 
+@pytest.mark.parametrize("name", REAL)
+def test_a_grey_crop_of_a_colour_photo_finds_its_original(name):
+    raw = (CAMERA / name).read_bytes()
+    with Image.open(io.BytesIO(raw)) as img:
+        grey = prints_of_bytes(jpeg_of(cut(img, *CROPS["central 90%"]).convert("L")))
+    found = linked(grey, prints_of_bytes(raw))
+    assert found is not None and found.variant.startswith("crop:")
+
+
 def test_without_crop_views_the_central_90pct_crops_are_missed():
     for name in REAL:
         raw = (CAMERA / name).read_bytes()

@@ -21,11 +21,14 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import numpy as np
     from PIL import Image
 
 GRID = 4
 LAYOUT_BYTES = GRID * GRID * 3
 LAYOUT_DISTANCE = 0.2  # 1 - correlation; true copies measured up to 0.173, false links from 0.221
+GREY_SPREAD = 4  # a grid whose every cell has R, G, B this close is grey
+LUMA = (0.299, 0.587, 0.114)
 
 
 def layout_of(rgb: Image.Image, box: tuple[int, int, int, int] | None = None) -> bytes:
@@ -46,16 +49,26 @@ def layouts_of(rgb: Image.Image, boxes: Sequence[tuple[int, int, int, int]]) -> 
     return (layout_of(rgb), *(layout_of(rgb, box) for box in boxes))
 
 
+def _is_grey(cells: np.ndarray) -> bool:
+    """Every cell's R, G and B within ``GREY_SPREAD`` of each other (a grey picture, through JPEG)."""
+    return int((cells.max(axis=1) - cells.min(axis=1)).max()) <= GREY_SPREAD
+
+
 def distance(a: bytes, b: bytes) -> float:
     """1 - the Pearson correlation of the two grids' values: 0 for the same layout at any
     brightness or contrast, 1 for unrelated ones, up to 2 for inverted ones; 1 when either has no
-    contrast."""
+    contrast. When either grid is grey, their 16 luma values (ITU-R BT.601) are compared instead,
+    so that a grey copy of a colour picture keeps its layout."""
     import numpy as np
 
     if len(a) != LAYOUT_BYTES or len(b) != LAYOUT_BYTES:
         raise ValueError(f"a colour layout is {LAYOUT_BYTES} bytes, got {len(a)} and {len(b)}")
-    x = np.frombuffer(a, dtype=np.uint8).astype(np.float64)
-    y = np.frombuffer(b, dtype=np.uint8).astype(np.float64)
+    cells_a = np.frombuffer(a, dtype=np.uint8).reshape(GRID * GRID, 3).astype(np.float64)
+    cells_b = np.frombuffer(b, dtype=np.uint8).reshape(GRID * GRID, 3).astype(np.float64)
+    if _is_grey(cells_a) or _is_grey(cells_b):
+        x, y = cells_a @ LUMA, cells_b @ LUMA
+    else:
+        x, y = cells_a.ravel(), cells_b.ravel()
     x -= x.mean()
     y -= y.mean()
     norm = float(np.sqrt((x @ x) * (y @ y)))
