@@ -11,7 +11,9 @@ of 30 real photos under 19 edits at most 0.173 (the central 80% crop), every fal
 100,343 distinct images at least 0.221; the threshold is 0.2.
 
 A layout with no contrast (every value the same) cannot confirm anything: its distance to any
-other layout is 1.
+other layout is 1. When either layout is grey, the two are compared by their 16 luma values, so a
+grey copy of a colour picture keeps its layout (grey central-90% crops of the 33 photos: 26 found
+without this, 32 with it, as many as without any colour check).
 """
 
 from __future__ import annotations
