@@ -206,7 +206,7 @@ class TableReader:
     # single items ----------------------------------------------------------------------------------
     def image_record(self, image_id: str) -> dict[str, Any] | None:
         item = self.client.get_item(
-            TableName=self.table, Key={s.PK: _s(image_pk(image_id)), s.SK: _s("IMAGE")}
+            TableName=self.table, Key={s.PK: _s(image_pk(image_id)), s.SK: _s(s.IMAGE_SK)}
         ).get("Item")
         return doc_of(item) if item else None
 
@@ -214,7 +214,7 @@ class TableReader:
         out: dict[str, dict[str, Any]] = {}
         ids = list(dict.fromkeys(image_ids))
         for i in range(0, len(ids), 100):
-            keys = [{s.PK: _s(image_pk(x)), s.SK: _s("IMAGE")} for x in ids[i : i + 100]]
+            keys = [{s.PK: _s(image_pk(x)), s.SK: _s(s.IMAGE_SK)} for x in ids[i : i + 100]]
             request: dict[str, Any] = {self.table: {"Keys": keys}}
             while request:
                 resp = self.client.batch_get_item(RequestItems=request)

@@ -155,7 +155,7 @@ def image_item(d: Decision, retention_days: int | None = None) -> dict[str, Any]
     captured = md.captured_at.astimezone(UTC).isoformat() if md.captured_at else ""
     item: dict[str, Any] = {
         s.PK: _str(image_pk(d.image_id)),
-        s.SK: _str("IMAGE"),
+        s.SK: _str(s.IMAGE_SK),
         "kind": _str("image"),
         "status": _str(str(d.status)),
         "first_seen": _str(d.decided_at.astimezone(UTC).isoformat()),
@@ -319,7 +319,7 @@ class DynamoLedger:
         self.client.put_item(TableName=self.table, Item=item)
 
     def get_image(self, image_id: str) -> dict[str, Any] | None:
-        item = self._get(image_pk(image_id), "IMAGE")
+        item = self._get(image_pk(image_id), s.IMAGE_SK)
         if not item:
             return None
         doc: dict[str, Any] = json.loads(item["doc"]["S"])
@@ -647,14 +647,14 @@ class DynamoLedger:
         return "Attributes" in resp
 
     def set_cluster(self, image_id: str, cluster_id: str) -> None:
-        item = self._get(image_pk(image_id), "IMAGE")
+        item = self._get(image_pk(image_id), s.IMAGE_SK)
         if not item:
             return
         doc = json.loads(item["doc"]["S"])
         doc["cluster_id"] = cluster_id
         self.client.update_item(
             TableName=self.table,
-            Key={s.PK: _str(image_pk(image_id)), s.SK: _str("IMAGE")},
+            Key={s.PK: _str(image_pk(image_id)), s.SK: _str(s.IMAGE_SK)},
             UpdateExpression="SET cluster_id = :c, doc = :d",
             ExpressionAttributeValues={":c": _str(cluster_id), ":d": _str(json.dumps(doc, sort_keys=True))},
         )

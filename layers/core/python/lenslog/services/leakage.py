@@ -230,7 +230,7 @@ def _records(ledger: Any, image_ids: Iterable[str]) -> dict[str, dict[str, str]]
         request: dict[str, Any] = {
             ledger.table: {
                 "Keys": [
-                    {s.PK: {"S": f"IMG#{i}"}, s.SK: {"S": "IMAGE"}}
+                    {s.PK: {"S": s.image_pk(i)}, s.SK: {"S": s.IMAGE_SK}}
                     for i in ids[start : start + ROOTS_PER_BATCH]
                 ],
                 "ProjectionExpression": "#pk, #sp, cluster_id, #st",
@@ -240,7 +240,8 @@ def _records(ledger: Any, image_ids: Iterable[str]) -> dict[str, dict[str, str]]
         while request:
             resp = ledger.client.batch_get_item(RequestItems=request)
             for item in resp.get("Responses", {}).get(ledger.table, []):
-                out[item[s.PK]["S"].removeprefix("IMG#")] = {k: v["S"] for k, v in item.items() if "S" in v}
+                image_id = item[s.PK]["S"].removeprefix(s.IMAGE_PREFIX)
+                out[image_id] = {k: v["S"] for k, v in item.items() if "S" in v}
             request = resp.get("UnprocessedKeys") or {}
     return out
 
