@@ -10,7 +10,8 @@ from PIL.TiffImagePlugin import IFDRational
 
 
 def scene(seed: int = 0, size: tuple[int, int] = (640, 480), brightness: float = 1.0) -> Image.Image:
-    """A plausible photo-like picture: gradient sky, ground, random boxes, some texture."""
+    """A plausible photo-like picture: gradient sky, ground, random boxes, some texture. Every
+    pixel follows from ``seed``: the same seed gives the same picture in every run and process."""
     rng = random.Random(seed)
     w, h = size
     img = Image.new("RGB", size)
@@ -30,11 +31,20 @@ def scene(seed: int = 0, size: tuple[int, int] = (640, 480), brightness: float =
         x0, y0 = rng.randint(0, w - 30), rng.randint(0, h - 30)
         r = rng.randint(8, 60)
         draw.ellipse([x0, y0, x0 + r, y0 + r], fill=tuple(rng.randint(0, 255) for _ in range(3)))
-    noise = Image.effect_noise(size, 12).convert("RGB")
-    img = Image.blend(img, noise, 0.08)
+    img = Image.blend(img, grey_noise(seed, size, 12), 0.08)
     if brightness != 1.0:
         img = img.point(lambda v: max(0, min(255, int(v * brightness))))
     return img
+
+
+def grey_noise(seed: int, size: tuple[int, int], sigma: float) -> Image.Image:
+    """Gaussian grey noise around 128, as ``Image.effect_noise`` makes it, but drawn from ``seed``
+    (``effect_noise`` draws from the C library's generator, which no seed reaches)."""
+    import numpy as np
+
+    w, h = size
+    values = np.random.default_rng(seed).normal(128.0, sigma, (h, w))
+    return Image.fromarray(np.clip(values, 0, 255).astype(np.uint8), "L").convert("RGB")
 
 
 def encode(img: Image.Image, fmt: str = "JPEG", **kwargs) -> bytes:

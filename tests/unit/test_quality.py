@@ -4,7 +4,7 @@ from PIL import Image
 
 from lenslog.config import QualityThresholds
 from lenslog.domain.quality import _variance, histogram_percentiles, measure
-from tests.images import blurred, scene
+from tests.images import blurred, grey_noise, scene
 
 T = QualityThresholds()
 
@@ -50,7 +50,7 @@ def test_a_panorama_has_an_odd_aspect_ratio():
 
 
 def test_a_grainy_frame_is_noisy():
-    noise = Image.effect_noise((640, 480), 60).convert("RGB")
+    noise = grey_noise(7, (640, 480), 60)
     grainy = Image.blend(scene(7), noise, 0.5)
     assert "noisy" in flags_of(grainy)
     assert "noisy" not in flags_of(scene(7))
