@@ -184,6 +184,7 @@ def main() -> int:
         default=0,
         help="also the offline figures, with N scenes among the distinct images",
     )
+    ap.add_argument("--draws", type=int, default=1, help="independent draws of the offline scenes")
     args = ap.parse_args()
 
     from moto import mock_aws
@@ -398,7 +399,9 @@ def main() -> int:
         if args.offline:
             from bench import neardup_offline
 
-            figures["offline"] = neardup_offline.run(args.offline, log=lambda t: print(t, file=sys.stderr))
+            figures["offline"] = neardup_offline.run(
+                args.offline, log=lambda t: print(t, file=sys.stderr, flush=True), draws=args.draws
+            )
         write_results(figures)
         runtime.client.cache_clear()
         return 1 if failed_targets or linked_originals or wrong else 0

@@ -1,7 +1,7 @@
 """Near duplicates offline: recall per edit on real camera photos and false links among >= 100,000
 distinct images, computed with the index code's pure functions (no AWS), in one run.
 
-Run: ``python -m bench.neardup_offline [--distinct N] [--quick]``. What it does:
+Run: ``python -m bench.neardup_offline [--scenes N] [--draws K] [--quick]``. What it does:
 
 - **Real photos**: the camera photos among Pillow's test images (its sdist, via
   ``tests.corpus``), scikit-image's bundled photographs and imgaug's quokka (their wheels, fetched
@@ -328,23 +328,33 @@ def _tiles(photos: list[Photo]) -> Iterator[tuple[str, Image.Image]]:
                 yield f"tile:{p.name}:{x},{y}", p.image.crop((x, y, x + 256, y + 256))
 
 
+FIRST_SEED = 500_000  # the generated scenes of draw k are seeds FIRST_SEED + k * DRAW_SEEDS + 0, 1, ...
+DRAW_SEEDS = 1_000_000
+
+
 def _scene_prints(seed: int) -> Any:
     from tests.images import scene
 
-    return image_hashes(scene(500_000 + seed, (192, 144)))
+    return image_hashes(scene(seed, (192, 144)))
 
 
-def distinct_images(photos: list[Photo], scenes: int, workers: int = 2) -> Iterator[tuple[str, Any]]:
-    """The real photos, non-overlapping 256x256 tiles of the larger ones, and generated scenes."""
-    from multiprocessing import Pool
-
+def fixed_images(photos: list[Photo]) -> Iterator[tuple[str, Any]]:
+    """The real photos and non-overlapping 256x256 tiles of the larger ones (the same in every draw)."""
     for p in photos:
         yield f"photo:{p.name}", gate_hashes(jpeg(p.image, 95))
     for name, tile in _tiles(photos):
         yield name, image_hashes(tile)
+
+
+def scenes_of(draw: int, scenes: int, workers: int = 2) -> Iterator[tuple[str, Any]]:
+    """Draw ``draw``'s generated scenes, named by their seed (``tests.images.scene(seed, (192, 144))``
+    makes the same picture again)."""
+    from multiprocessing import Pool
+
+    first = FIRST_SEED + draw * DRAW_SEEDS
     with Pool(workers) as pool:
-        for s, prints in enumerate(pool.imap(_scene_prints, range(scenes), chunksize=256)):
-            yield f"scene:{s}", prints
+        for s, prints in enumerate(pool.imap(_scene_prints, range(first, first + scenes), chunksize=256)):
+            yield f"scene:{first + s}", prints
 
 
 def close_pairs(
@@ -415,51 +425,68 @@ def close_pairs(
     }
 
 
-def false_links(photos: list[Photo], scenes: int, rule: Rule, log: Callable[[str], None]) -> dict[str, Any]:
+def false_links(
+    photos: list[Photo], scenes: int, rule: Rule, log: Callable[[str], None], draws: int = 1
+) -> dict[str, Any]:
+    """The rule's false links in each of ``draws`` independent draws of ``scenes`` generated scenes
+    (with the same real photos and tiles); the old rule in the first draw only (its figure is the
+    baseline, not in question). Every pair that both hashes link through a crop view is listed
+    with its layout distance, so a change of the colour rule can be checked against them."""
     from dataclasses import replace
 
     t0 = time.perf_counter()
-    names, hashed = [], []
-    for name, h in distinct_images(photos, scenes):
-        names.append(name)
-        hashed.append(h)
-    kinds = {k: sum(1 for n in names if n.startswith(k)) for k in ("photo:", "tile:", "scene:")}
-    log(f"  {len(names)} distinct images hashed in {time.perf_counter() - t0:.0f} s: {kinds}")
-    out: dict[str, Any] = {"images": len(names), "kinds": kinds, "max_distance": rule.max_distance}
-    for label, r in (
-        ("new_rule", rule),
-        ("old_rule", replace(rule, crop_views=False, checks=False, layout_distance=None)),
-    ):
+    fixed = list(fixed_images(photos))
+    out: dict[str, Any] = {"max_distance": rule.max_distance, "scenes_per_draw": scenes, "draws": []}
+    total = 0
+    for draw in range(draws):
         t0 = time.perf_counter()
-        pairs = close_pairs(hashed, r)
-        hist = pairs["first_stage"]
-        closest = sorted(pairs["linked"].items(), key=lambda kv: kv[1])[:8]
-        out[label] = {
-            "false_links": len(pairs["linked"]),
-            "ordered_pairs_by_64bit_distance": hist,
-            "linked_examples": [[names[a], names[b], d] for (a, b), d in closest],
-            "seconds": round(time.perf_counter() - t0, 1),
-        }
-        log(f"  {label}: {len(pairs['linked'])} false links; 64-bit distances of close pairs {hist}")
-        for a, b, d in out[label]["linked_examples"]:
-            log(f"    {d:>2}  {a}  {b}")
-        if r.crop_views:
-            colour = sorted((apart, pair) for pair, apart in pairs["colour"].items())
-            out[label]["refused_by_colour"] = len(pairs["refused_by_colour"])
-            out[label]["view_linked_by_hashes"] = len(colour)
-            out[label]["layout_distance_lowest"] = [
-                [names[a], names[b], round(apart, 4)] for apart, (a, b) in colour[:8]
-            ]
-            log(
-                f"  {label}: {len(colour)} pairs linked by both hashes through a view,"
-                f" {len(pairs['refused_by_colour'])} of them refused by their colour layouts; lowest:"
-            )
-            for a, b, apart in out[label]["layout_distance_lowest"]:
-                log(f"    {apart:.3f}  {a}  {b}")
+        named = fixed + list(scenes_of(draw, scenes))
+        names, hashed = [n for n, _ in named], [h for _, h in named]
+        kinds = {k: sum(1 for n in names if n.startswith(k)) for k in ("photo:", "tile:", "scene:")}
+        log(f"  draw {draw}: {len(names)} distinct images hashed in {time.perf_counter() - t0:.0f} s: {kinds}")
+        out["images"], out["kinds"] = len(names), kinds
+        rules = [("new_rule", rule)]
+        if draw == 0:
+            rules.append(("old_rule", replace(rule, crop_views=False, checks=False, layout_distance=None)))
+        for label, r in rules:
+            t0 = time.perf_counter()
+            pairs = close_pairs(hashed, r)
+            hist = pairs["first_stage"]
+            closest = sorted(pairs["linked"].items(), key=lambda kv: kv[1])[:8]
+            fig: dict[str, Any] = {
+                "draw": draw,
+                "first_seed": FIRST_SEED + draw * DRAW_SEEDS,
+                "false_links": len(pairs["linked"]),
+                "ordered_pairs_by_64bit_distance": hist,
+                "linked_examples": [[names[a], names[b], d] for (a, b), d in closest],
+                "seconds": round(time.perf_counter() - t0, 1),
+            }
+            log(f"  draw {draw}, {label}: {len(pairs['linked'])} false links; 64-bit distances of close pairs {hist}")
+            for a, b, d in fig["linked_examples"]:
+                log(f"    {d:>2}  {a}  {b}")
+            if r.crop_views:
+                colour = sorted((apart, pair) for pair, apart in pairs["colour"].items())
+                fig["refused_by_colour"] = len(pairs["refused_by_colour"])
+                fig["view_linked_by_hashes"] = len(colour)
+                fig["view_links"] = [[names[a], names[b], round(apart, 4)] for apart, (a, b) in colour]
+                log(
+                    f"  draw {draw}: {len(colour)} pairs linked by both hashes through a view,"
+                    f" {len(pairs['refused_by_colour'])} of them refused by their colour layouts; lowest:"
+                )
+                for a, b, apart in fig["view_links"][:8]:
+                    log(f"    {apart:.3f}  {a}  {b}")
+            if label == "old_rule":
+                out["old_rule"] = fig
+            else:
+                out["draws"].append(fig)
+                total += fig["false_links"]
+    out["false_links"] = total
+    out["distinct_images_compared"] = len(fixed) + draws * scenes
+    log(f"  false links in {draws} draws: {total}")
     return out
 
 
-def run(scenes: int, log: Callable[[str], None] = print) -> dict[str, Any]:
+def run(scenes: int, log: Callable[[str], None] = print, draws: int = 1) -> dict[str, Any]:
     from dataclasses import replace
 
     from lenslog.config import load_config
@@ -505,8 +532,11 @@ def run(scenes: int, log: Callable[[str], None] = print) -> dict[str, Any]:
     }
     log("neardup_offline: recall per edit (index keys + match rule)")
     result["recall"] = recall(photos, rule, log)
-    log(f"neardup_offline: false links among distinct images ({scenes} generated scenes + photos + tiles)")
-    result["false_links"] = false_links(photos, scenes, rule, log)
+    log(
+        f"neardup_offline: false links among distinct images ({draws} draws of {scenes} generated scenes"
+        " + photos + tiles)"
+    )
+    result["false_links"] = false_links(photos, scenes, rule, log, draws)
     return result
 
 
@@ -515,9 +545,11 @@ def main() -> int:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scenes", type=int, default=100_000, help="generated scenes among the distinct images")
+    ap.add_argument("--draws", type=int, default=1, help="independent draws of the generated scenes")
     ap.add_argument("--quick", action="store_true", help="2,000 scenes instead")
     args = ap.parse_args()
-    r = run(2000 if args.quick else args.scenes, log=lambda t: print(t, file=sys.stderr, flush=True))
+    log = lambda t: print(t, file=sys.stderr, flush=True)  # noqa: E731
+    r = run(2000 if args.quick else args.scenes, log=log, draws=args.draws)
     print(json.dumps(r, indent=1))
     return 0
 

@@ -1,4 +1,4 @@
-"""The colour layout: a 4 x 4 RGB grid of a region, compared as 1 - the Pearson correlation."""
+"""The colour layout: a 6 x 6 RGB grid of a region, compared as 1 - the Pearson correlation."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from lenslog.domain import neardup as nd
 from tests.images import scene
 
 
-def test_a_layout_is_the_box_average_of_each_of_16_cells_in_rgb():
-    pixels = np.zeros((40, 40, 3), dtype=np.uint8)
+def test_a_layout_is_the_box_average_of_each_of_36_cells_in_rgb():
+    pixels = np.zeros((60, 60, 3), dtype=np.uint8)
     pixels[:10, :10] = (200, 10, 30)  # the top-left cell, a flat colour
-    pixels[30:, 30:, 2] = np.tile([100, 200], (10, 5))  # the bottom-right cell averages 150 in blue
-    grid = np.frombuffer(layout.layout_of(Image.fromarray(pixels)), dtype=np.uint8).reshape(4, 4, 3)
+    pixels[50:, 50:, 2] = np.tile([100, 200], (10, 5))  # the bottom-right cell averages 150 in blue
+    grid = np.frombuffer(layout.layout_of(Image.fromarray(pixels)), dtype=np.uint8).reshape(6, 6, 3)
     assert grid[0, 0].tolist() == [200, 10, 30]
-    assert grid[3, 3].tolist() == [0, 0, 150]
-    assert grid[1:3].sum() == 0
+    assert grid[5, 5].tolist() == [0, 0, 150]
+    assert grid[1:5].sum() == 0
 
 
 def test_each_crop_views_layout_is_the_layout_of_that_region():
@@ -65,7 +65,7 @@ def test_a_layout_without_contrast_confirms_nothing():
 def test_layouts_round_trip_through_their_text_and_bad_ones_are_refused():
     a = layout.layout_of(scene(6, (64, 48)))
     text = layout.encode(a)
-    assert len(text) == 64 and layout.decode(text) == a
+    assert len(text) == 144 and layout.decode(text) == a
     with pytest.raises(ValueError):
         layout.decode(layout.encode(a[:-3]))
     with pytest.raises(ValueError):
@@ -73,9 +73,53 @@ def test_layouts_round_trip_through_their_text_and_bad_ones_are_refused():
     with pytest.raises(ValueError):
         layout.distance(a, a[:47])
     several = (a, layout.layout_of(scene(7, (64, 48))))
-    assert layout.unpack(layout.pack(several)) == several and len(layout.pack(several)) == 128
+    assert layout.unpack(layout.pack(several)) == several and len(layout.pack(several)) == 2 + 288
     assert layout.unpack("") == ()
     with pytest.raises(ValueError):
         layout.unpack(layout.encode(a[:-1]))
     with pytest.raises(ValueError):
+        layout.unpack("5:" + layout.encode(a))  # a grid it does not know
+    with pytest.raises(ValueError):
         layout.pack([a[:-1]])
+
+
+def _legacy(img: Image.Image) -> bytes:
+    """The 4 x 4 layout that records written before the 6 x 6 grid carry."""
+    return img.convert("RGB").resize((4, 4), Image.Resampling.BOX).tobytes()
+
+
+def test_a_record_written_with_4x4_layouts_is_read_and_compared_at_4x4():
+    import base64
+
+    img, other = scene(12, (320, 240)), scene(13, (320, 240))
+    old = (_legacy(img), _legacy(other))
+    assert layout.unpack(base64.b64encode(b"".join(old)).decode()) == old  # the old pack, no prefix
+    assert layout.decode(base64.b64encode(old[0]).decode()) == old[0]
+    # a 6 x 6 layout of the same picture against its 4 x 4 one: the same layout
+    assert layout.distance(layout.layout_of(img), old[0]) < 0.05  # the reduction assumes flat cells
+    assert layout.distance(old[0], layout.layout_of(img)) == layout.distance(layout.layout_of(img), old[0])
+    assert layout.agree(layout.layout_of(img), old[0])
+    assert not layout.agree(layout.layout_of(img), old[1])
+
+
+def test_a_finer_grid_reduced_to_4x4_is_the_4x4_layout_when_its_cells_are_flat():
+    blocks = np.random.default_rng(3).integers(0, 256, (6, 6, 3), dtype=np.uint8)
+    img = Image.fromarray(np.kron(blocks, np.ones((2, 2, 1), dtype=np.uint8)))  # 12 x 12, flat 2 x 2 cells
+    cells = np.frombuffer(layout.layout_of(img), dtype=np.uint8).reshape(6, 6, 3).astype(float)
+    reduced = layout._reduce(cells, 4)
+    legacy = np.frombuffer(_legacy(img), dtype=np.uint8).reshape(4, 4, 3)
+    assert np.abs(reduced - legacy).max() < 1  # within the rounding of Pillow's averages
+
+
+def test_a_4x4_comparison_is_held_to_its_own_threshold():
+    img = scene(14, (320, 240))
+    a6, a4 = layout.layout_of(img), _legacy(img)
+    # a pair between the two thresholds: agrees at 6 x 6 (limit 0.24), not against a 4 x 4 record (0.2)
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        noisy = Image.fromarray(np.clip(np.asarray(img, dtype=float) + rng.normal(0, 90, (1, 1, 3)) * rng.random((240, 320, 1)), 0, 255).astype(np.uint8))
+        d6, d4 = layout.distance(a6, layout.layout_of(noisy)), layout.distance(a4, layout.layout_of(noisy))
+        if layout.LEGACY_DISTANCE < d4 and d6 <= layout.LAYOUT_DISTANCE:
+            assert layout.agree(a6, layout.layout_of(noisy)) and not layout.agree(a4, layout.layout_of(noisy))
+            return
+    pytest.fail("no pair found between the two thresholds")

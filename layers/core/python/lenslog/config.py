@@ -227,7 +227,10 @@ class NearDuplicateConfig(_Strict):
     check_distance: int = Field(45, ge=0, le=256, description="256-bit check, frame against frame")
     crop_check_distance: int = Field(72, ge=0, le=256, description="256-bit check through a crop view")
     layout_distance: float = Field(
-        0.2, ge=0.0, le=2.0, description="colour layouts (1 - correlation) of a link through a crop view"
+        0.24,
+        ge=0.0,
+        le=2.0,
+        description="6x6 colour layouts (1 - correlation) of a link through a crop view (4x4 ones: 0.2)",
     )
 
     @model_validator(mode="after")

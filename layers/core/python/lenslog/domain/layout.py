@@ -3,17 +3,19 @@ view.
 
 At 100,000 distinct images every false link that the pHash and its 256-bit check let through went
 through a crop view: an 8%-shifted view of one picture and the frame of another share their coarse
-grey layout (a wide flat sky over flat ground). Their colours do not. The layout is a 4 x 4 RGB
-grid of the region (Pillow's box reduction, 48 bytes), and two layouts are compared as 1 minus the
-Pearson correlation of their 48 values, which ignores each image's brightness and contrast.
-Measured (docs/near-duplicates.md, "A colour layout for links through a view"): every true copy
-of 30 real photos under 19 edits at most 0.173 (the central 80% crop), every false link among
-100,343 distinct images at least 0.221; the threshold is 0.2.
+grey layout (a wide flat sky over flat ground). Their colours do not. The layout is a 6 x 6 RGB
+grid of the region (Pillow's box reduction, 108 bytes), and two layouts are compared as 1 minus the
+Pearson correlation of their values, which ignores each image's brightness and contrast.
+
+Measured (docs/near-duplicates.md, "A colour layout for links through a view"): true copies of 33
+real photos under every crop edit at most 0.162, the closest false pair linked by both hashes
+among 100,000 generated scenes at 0.320; the threshold is 0.24. The first layouts were 4 x 4 (48
+bytes): true copies up to 0.173, false pairs from 0.161, no margin. A record written with them is
+still compared, at 4 x 4 (the finer grid reduced to the coarser) against ``LEGACY_DISTANCE``.
 
 A layout with no contrast (every value the same) cannot confirm anything: its distance to any
-other layout is 1. When either layout is grey, the two are compared by their 16 luma values, so a
-grey copy of a colour picture keeps its layout (grey central-90% crops of the 33 photos: 26 found
-without this, 32 with it, as many as without any colour check).
+other layout is 1. When either layout is grey, the two are compared by their luma values, so a
+grey copy of a colour picture keeps its layout.
 """
 
 from __future__ import annotations
@@ -26,15 +28,18 @@ if TYPE_CHECKING:
     import numpy as np
     from PIL import Image
 
-GRID = 4
+GRID = 6
 LAYOUT_BYTES = GRID * GRID * 3
-LAYOUT_DISTANCE = 0.2  # 1 - correlation; true copies measured up to 0.173, false links from 0.221
+LAYOUT_DISTANCE = 0.24  # 1 - correlation at 6 x 6; true copies measured up to 0.162, false pairs from 0.320
+LEGACY_GRID = 4  # the first layouts' grid (records written before the 6 x 6 one)
+LEGACY_DISTANCE = 0.2  # its threshold, measured then: true copies up to 0.173
+GRIDS = {g * g * 3: g for g in (GRID, LEGACY_GRID)}  # a layout's size in bytes -> its grid
 GREY_SPREAD = 4  # a grid whose every cell has R, G, B this close is grey
 LUMA = (0.299, 0.587, 0.114)
 
 
 def layout_of(rgb: Image.Image, box: tuple[int, int, int, int] | None = None) -> bytes:
-    """The 4 x 4 RGB grid of the image (or of ``box`` in it, read in place: the same bytes as
+    """The 6 x 6 RGB grid of the image (or of ``box`` in it, read in place: the same bytes as
     cropping first), row-major, R G B per cell."""
     from PIL import Image
 
@@ -56,17 +61,41 @@ def _is_grey(cells: np.ndarray) -> bool:
     return int((cells.max(axis=1) - cells.min(axis=1)).max()) <= GREY_SPREAD
 
 
+def _cells(raw: bytes) -> np.ndarray:
+    """A layout as a (grid, grid, 3) array of floats."""
+    import numpy as np
+
+    grid = GRIDS.get(len(raw))
+    if grid is None:
+        raise ValueError(f"a colour layout is {' or '.join(map(str, sorted(GRIDS)))} bytes, got {len(raw)}")
+    return np.frombuffer(raw, dtype=np.uint8).reshape(grid, grid, 3).astype(np.float64)
+
+
+def _reduce(cells: np.ndarray, grid: int) -> np.ndarray:
+    """A finer grid box-reduced to ``grid`` x ``grid``: each coarse cell is the area-weighted mean
+    of the fine cells it covers (exact when each fine cell is uniform)."""
+    import numpy as np
+
+    fine = cells.shape[0]
+    edges = np.linspace(0.0, fine, grid + 1)
+    w = np.clip(np.minimum(edges[1:, None], np.arange(1, fine + 1)) - np.maximum(edges[:-1, None], np.arange(fine)), 0, None)
+    w /= w.sum(axis=1, keepdims=True)  # (grid, fine): row i's weight of fine cell j
+    return np.einsum("ij,jkc,lk->ilc", w, cells, w)
+
+
 def distance(a: bytes, b: bytes) -> float:
     """1 - the Pearson correlation of the two grids' values: 0 for the same layout at any
     brightness or contrast, 1 for unrelated ones, up to 2 for inverted ones; 1 when either has no
-    contrast. When either grid is grey, their 16 luma values (ITU-R BT.601) are compared instead,
-    so that a grey copy of a colour picture keeps its layout."""
+    contrast. When either grid is grey, their luma values (ITU-R BT.601) are compared instead, so
+    that a grey copy of a colour picture keeps its layout. Grids of different sizes (a record's
+    4 x 4 layout) are compared at the coarser one."""
     import numpy as np
 
-    if len(a) != LAYOUT_BYTES or len(b) != LAYOUT_BYTES:
-        raise ValueError(f"a colour layout is {LAYOUT_BYTES} bytes, got {len(a)} and {len(b)}")
-    cells_a = np.frombuffer(a, dtype=np.uint8).reshape(GRID * GRID, 3).astype(np.float64)
-    cells_b = np.frombuffer(b, dtype=np.uint8).reshape(GRID * GRID, 3).astype(np.float64)
+    cells_a, cells_b = _cells(a), _cells(b)
+    grid = min(cells_a.shape[0], cells_b.shape[0])
+    cells_a = cells_a if cells_a.shape[0] == grid else _reduce(cells_a, grid)
+    cells_b = cells_b if cells_b.shape[0] == grid else _reduce(cells_b, grid)
+    cells_a, cells_b = cells_a.reshape(-1, 3), cells_b.reshape(-1, 3)
     if _is_grey(cells_a) or _is_grey(cells_b):
         x, y = cells_a @ LUMA, cells_b @ LUMA
     else:
@@ -79,28 +108,40 @@ def distance(a: bytes, b: bytes) -> float:
     return 1.0 - float(x @ y) / norm
 
 
+def agree(a: bytes, b: bytes, limit: float = LAYOUT_DISTANCE) -> bool:
+    """Whether the two layouts confirm a link: within ``limit`` (the 6 x 6 threshold), or within
+    ``LEGACY_DISTANCE`` when either is a 4 x 4 layout (they are then compared at 4 x 4)."""
+    both_current = len(a) == len(b) == LAYOUT_BYTES
+    return distance(a, b) <= (limit if both_current else LEGACY_DISTANCE)
+
+
 def encode(layout: bytes) -> str:
-    """Base64 text (64 characters) for the record."""
+    """Base64 text (144 characters) for the decision."""
     return base64.b64encode(layout).decode("ascii")
 
 
 def decode(text: str) -> bytes:
     raw = base64.b64decode(text, validate=True)
-    if len(raw) != LAYOUT_BYTES:
-        raise ValueError(f"a colour layout is {LAYOUT_BYTES} bytes, got {len(raw)}")
+    _cells(raw)  # a size it knows
     return raw
 
 
 def pack(layouts: Sequence[bytes]) -> str:
-    """Several layouts as one base64 text (the image record's attribute: one value, not a list of
-    eleven, which a store keeps as one object instead of twelve)."""
+    """Several layouts as one text (the image record's attribute: one value, not a list of eleven,
+    which a store keeps as one object instead of twelve): ``"<grid>:"`` and the base64 of their
+    bytes. Packs written before the 6 x 6 grid are 4 x 4 layouts without the prefix."""
     if any(len(x) != LAYOUT_BYTES for x in layouts):
         raise ValueError(f"a colour layout is {LAYOUT_BYTES} bytes")
-    return base64.b64encode(b"".join(layouts)).decode("ascii")
+    return f"{GRID}:" + base64.b64encode(b"".join(layouts)).decode("ascii")
 
 
 def unpack(text: str) -> tuple[bytes, ...]:
-    raw = base64.b64decode(text, validate=True)
-    if len(raw) % LAYOUT_BYTES:
-        raise ValueError(f"packed colour layouts are a multiple of {LAYOUT_BYTES} bytes, got {len(raw)}")
-    return tuple(raw[i : i + LAYOUT_BYTES] for i in range(0, len(raw), LAYOUT_BYTES))
+    grid_text, sep, body = text.partition(":")
+    grid = int(grid_text) if sep and grid_text.isdigit() else LEGACY_GRID
+    size = grid * grid * 3
+    if size not in GRIDS:
+        raise ValueError(f"packed colour layouts of an unknown grid: {grid}")
+    raw = base64.b64decode(body if sep else text, validate=True)
+    if len(raw) % size:
+        raise ValueError(f"packed {grid} x {grid} colour layouts are a multiple of {size} bytes, got {len(raw)}")
+    return tuple(raw[i : i + size] for i in range(0, len(raw), size))

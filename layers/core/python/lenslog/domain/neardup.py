@@ -433,7 +433,7 @@ def coloured(query: Query, regions: tuple[int, int], stored: Sequence[bytes] | N
         return False
     if mine >= len(query.layouts) or theirs >= len(stored):
         return True
-    return layout.distance(query.layouts[mine], stored[theirs]) <= limit
+    return layout.agree(query.layouts[mine], stored[theirs], limit)
 
 
 def pair_distance(
