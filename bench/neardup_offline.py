@@ -443,7 +443,9 @@ def false_links(
         named = fixed + list(scenes_of(draw, scenes))
         names, hashed = [n for n, _ in named], [h for _, h in named]
         kinds = {k: sum(1 for n in names if n.startswith(k)) for k in ("photo:", "tile:", "scene:")}
-        log(f"  draw {draw}: {len(names)} distinct images hashed in {time.perf_counter() - t0:.0f} s: {kinds}")
+        log(
+            f"  draw {draw}: {len(names)} distinct images hashed in {time.perf_counter() - t0:.0f} s: {kinds}"
+        )
         out["images"], out["kinds"] = len(names), kinds
         rules = [("new_rule", rule)]
         if draw == 0:
@@ -461,7 +463,7 @@ def false_links(
                 "linked_examples": [[names[a], names[b], d] for (a, b), d in closest],
                 "seconds": round(time.perf_counter() - t0, 1),
             }
-            log(f"  draw {draw}, {label}: {len(pairs['linked'])} false links; 64-bit distances of close pairs {hist}")
+            log(f"  draw {draw}, {label}: {fig['false_links']} false links; close pairs by 64-bit distance {hist}")
             for a, b, d in fig["linked_examples"]:
                 log(f"    {d:>2}  {a}  {b}")
             if r.crop_views:

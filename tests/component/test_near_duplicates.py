@@ -235,6 +235,43 @@ def test_a_link_through_a_crop_view_is_confirmed_by_the_colour_layouts_read_only
     assert reads[-1] == [old.image_id]
 
 
+def _legacy_pack(data: bytes) -> str:
+    """The image record's ``layouts`` as the first build wrote them: the 4 x 4 RGB grid of the
+    gate's working copy and of each crop view's region, base64 without a grid prefix."""
+    import base64
+
+    from lenslog.domain import decode as dec
+
+    working = dec.decode(data, formats=("PNG",), max_pixels=10**8, min_width=1, min_height=1).working
+    rgb = working.convert("RGB")
+    boxes = [None, *(nd.crop_box(rgb.size, cut) for _, cut in nd.CROP_VIEWS)]
+    grids = b"".join(rgb.resize((4, 4), Image.Resampling.BOX, box=box).tobytes() for box in boxes)
+    return base64.b64encode(grids).decode()
+
+
+def test_a_record_with_the_first_builds_4x4_layouts_is_compared_at_4x4(stack, config):
+    """A record written before the 6 x 6 grid keeps confirming its true crops and refusing the
+    false pair, compared at 4 x 4 against the 4 x 4 threshold."""
+    service = _service(stack, config)
+    client = service.ledger.client
+    table = stack.cells["eu"].table
+    reads = _layout_reads(client)
+    data = _png(_scene_x2(507775))
+    first = service.handle(_put(stack, "old.png", data, meta()))
+    client.update_item(
+        TableName=table,
+        Key={"PK": {"S": f"IMG#{first.image_id}"}, "SK": {"S": "IMAGE"}},
+        UpdateExpression="SET layouts = :old",
+        ExpressionAttributeValues={":old": {"S": _legacy_pack(data)}},
+    )
+    other = service.handle(_put(stack, "other.png", _png(_scene_x2(501099)), meta()))
+    assert other.status == "accepted" and reads == [[first.image_id]]  # read, compared, refused
+    crop = _png(_scene_x2(507775).crop(nd.crop_box((384, 288), (0.05, 0.05, 0.05, 0.05))))
+    copy = service.handle(_put(stack, "crop.png", crop, meta(at=T0 + timedelta(hours=1))))
+    assert copy.status == "near_duplicate" and copy.duplicate_of == first.image_id
+    assert reads[-1] == [first.image_id]  # linked through a view: its 4 x 4 layouts were read
+
+
 def test_the_hold_policy_quarantines_a_near_duplicate_with_its_link(stack, config):
     policy = config.sources["depot-live"].policy.model_copy(update={"near_duplicate": "hold"})
     source = config.sources["depot-live"].model_copy(update={"policy": policy})

@@ -78,7 +78,11 @@ def _reduce(cells: np.ndarray, grid: int) -> np.ndarray:
 
     fine = cells.shape[0]
     edges = np.linspace(0.0, fine, grid + 1)
-    w = np.clip(np.minimum(edges[1:, None], np.arange(1, fine + 1)) - np.maximum(edges[:-1, None], np.arange(fine)), 0, None)
+    w = np.clip(
+        np.minimum(edges[1:, None], np.arange(1, fine + 1)) - np.maximum(edges[:-1, None], np.arange(fine)),
+        0,
+        None,
+    )
     w /= w.sum(axis=1, keepdims=True)  # (grid, fine): row i's weight of fine cell j
     return np.einsum("ij,jkc,lk->ilc", w, cells, w)
 
@@ -143,5 +147,7 @@ def unpack(text: str) -> tuple[bytes, ...]:
         raise ValueError(f"packed colour layouts of an unknown grid: {grid}")
     raw = base64.b64decode(body if sep else text, validate=True)
     if len(raw) % size:
-        raise ValueError(f"packed {grid} x {grid} colour layouts are a multiple of {size} bytes, got {len(raw)}")
+        raise ValueError(
+            f"packed {grid} x {grid} colour layouts are a multiple of {size} bytes, got {len(raw)}"
+        )
     return tuple(raw[i : i + size] for i in range(0, len(raw), size))
