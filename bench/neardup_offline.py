@@ -463,7 +463,7 @@ def false_links(
                 "linked_examples": [[names[a], names[b], d] for (a, b), d in closest],
                 "seconds": round(time.perf_counter() - t0, 1),
             }
-            log(f"  draw {draw}, {label}: {fig['false_links']} false links; close pairs by 64-bit distance {hist}")
+            log(f"  draw {draw}, {label}: {fig['false_links']} false links; close pairs by distance {hist}")
             for a, b, d in fig["linked_examples"]:
                 log(f"    {d:>2}  {a}  {b}")
             if r.crop_views:

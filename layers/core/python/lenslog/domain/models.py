@@ -181,7 +181,10 @@ class Hashes(BaseModel):
     crop_checks: list[str] = Field(default_factory=list, description="256-bit pHashes of the crop views")
     layouts: list[str] = Field(
         default_factory=list,
-        description="colour layouts (6x6 RGB, base64; 4x4 in decisions made before it) of the frame, then of each crop view",
+        description=(
+            "colour layouts (6x6 RGB, base64; 4x4 in decisions made before it) of the frame, then of"
+            " each crop view"
+        ),
     )
     near_index: str | None = Field(None, description="indexed, or why the image is not matched perceptually")
     library_versions: dict[str, str] = Field(default_factory=dict)
