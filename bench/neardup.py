@@ -185,6 +185,7 @@ def main() -> int:
         help="also the offline figures, with N scenes among the distinct images",
     )
     ap.add_argument("--draws", type=int, default=1, help="independent draws of the offline scenes")
+    ap.add_argument("--first-draw", type=int, default=0, help="the first of them (0: seeds 500,000 on)")
     args = ap.parse_args()
 
     from moto import mock_aws
@@ -400,7 +401,10 @@ def main() -> int:
             from bench import neardup_offline
 
             figures["offline"] = neardup_offline.run(
-                args.offline, log=lambda t: print(t, file=sys.stderr, flush=True), draws=args.draws
+                args.offline,
+                log=lambda t: print(t, file=sys.stderr, flush=True),
+                draws=args.draws,
+                first_draw=args.first_draw,
             )
         write_results(figures)
         runtime.client.cache_clear()

@@ -1,7 +1,7 @@
 """Near duplicates offline: recall per edit on real camera photos and false links among >= 100,000
 distinct images, computed with the index code's pure functions (no AWS), in one run.
 
-Run: ``python -m bench.neardup_offline [--scenes N] [--draws K] [--quick]``. What it does:
+Run: ``python -m bench.neardup_offline [--scenes N] [--draws K] [--first-draw D] [--quick]``. What it does:
 
 - **Real photos**: the camera photos among Pillow's test images (its sdist, via
   ``tests.corpus``), scikit-image's bundled photographs and imgaug's quokka (their wheels, fetched
@@ -426,11 +426,17 @@ def close_pairs(
 
 
 def false_links(
-    photos: list[Photo], scenes: int, rule: Rule, log: Callable[[str], None], draws: int = 1
+    photos: list[Photo],
+    scenes: int,
+    rule: Rule,
+    log: Callable[[str], None],
+    draws: int = 1,
+    first_draw: int = 0,
 ) -> dict[str, Any]:
     """The rule's false links in each of ``draws`` independent draws of ``scenes`` generated scenes
-    (with the same real photos and tiles); the old rule in the first draw only (its figure is the
-    baseline, not in question). Every pair that both hashes link through a crop view is listed
+    (with the same real photos and tiles), from draw ``first_draw`` on (a later draw holds seeds
+    that no choice was made on); the old rule in draw 0 only (its figure is the baseline, not in
+    question). Every pair that both hashes link through a crop view is listed
     with its layout distance, so a change of the colour rule can be checked against them."""
     from dataclasses import replace
 
@@ -438,7 +444,7 @@ def false_links(
     fixed = list(fixed_images(photos))
     out: dict[str, Any] = {"max_distance": rule.max_distance, "scenes_per_draw": scenes, "draws": []}
     total = 0
-    for draw in range(draws):
+    for draw in range(first_draw, first_draw + draws):
         t0 = time.perf_counter()
         named = fixed + list(scenes_of(draw, scenes))
         names, hashed = [n for n, _ in named], [h for _, h in named]
@@ -488,7 +494,9 @@ def false_links(
     return out
 
 
-def run(scenes: int, log: Callable[[str], None] = print, draws: int = 1) -> dict[str, Any]:
+def run(
+    scenes: int, log: Callable[[str], None] = print, draws: int = 1, first_draw: int = 0
+) -> dict[str, Any]:
     from dataclasses import replace
 
     from lenslog.config import load_config
@@ -538,7 +546,7 @@ def run(scenes: int, log: Callable[[str], None] = print, draws: int = 1) -> dict
         f"neardup_offline: false links among distinct images ({draws} draws of {scenes} generated scenes"
         " + photos + tiles)"
     )
-    result["false_links"] = false_links(photos, scenes, rule, log, draws)
+    result["false_links"] = false_links(photos, scenes, rule, log, draws, first_draw)
     return result
 
 
@@ -548,10 +556,11 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scenes", type=int, default=100_000, help="generated scenes among the distinct images")
     ap.add_argument("--draws", type=int, default=1, help="independent draws of the generated scenes")
+    ap.add_argument("--first-draw", type=int, default=0, help="the first draw's number (0: seeds 500,000 on)")
     ap.add_argument("--quick", action="store_true", help="2,000 scenes instead")
     args = ap.parse_args()
     log = lambda t: print(t, file=sys.stderr, flush=True)  # noqa: E731
-    r = run(2000 if args.quick else args.scenes, log=log, draws=args.draws)
+    r = run(2000 if args.quick else args.scenes, log=log, draws=args.draws, first_draw=args.first_draw)
     print(json.dumps(r, indent=1))
     return 0
 

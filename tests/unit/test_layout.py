@@ -62,6 +62,20 @@ def test_a_layout_without_contrast_confirms_nothing():
     assert layout.distance(flat, layout.layout_of(scene(5, (64, 48)))) == 1.0
 
 
+def test_each_colour_channel_must_agree_on_its_own():
+    img = scene(3, (320, 240))
+    a = np.frombuffer(layout.layout_of(img), dtype=np.uint8).reshape(36, 3)
+    # the same red and green, and a blue that runs against the picture's: the worst channel counts
+    other = a.copy()
+    other[:, 2] = 255 - a[:, 2]
+    assert layout.distance(a.tobytes(), other.tobytes()) == pytest.approx(2.0)
+    # a channel flat in both regions says nothing and is left out; flat in only one, it disagrees
+    flat_blue = a.copy()
+    flat_blue[:, 2] = 40
+    assert layout.distance(flat_blue.tobytes(), flat_blue.tobytes()) == pytest.approx(0.0, abs=1e-12)
+    assert layout.distance(a.tobytes(), flat_blue.tobytes()) == 1.0
+
+
 def test_layouts_round_trip_through_their_text_and_bad_ones_are_refused():
     a = layout.layout_of(scene(6, (64, 48)))
     text = layout.encode(a)

@@ -300,13 +300,15 @@ def test_a_crop_view_is_compared_only_with_the_querys_own_hash_and_a_looser_chec
     assert nd.best_match(own_hash_matches, [view], 10, 10, crop_check_distance=59) is None
 
 
-def _coloured(*cells: int) -> bytes:
-    """A layout: the 48 values cycling through ``cells``."""
-    return bytes(cells[i % len(cells)] for i in range(layout.LAYOUT_BYTES))
+def _coloured(top: tuple[int, int, int], bottom: tuple[int, int, int]) -> bytes:
+    """A layout whose rows fade from the colour ``top`` to ``bottom``."""
+    g = layout.GRID
+    rows = [[round(t + (b - t) * r / (g - 1)) for t, b in zip(top, bottom, strict=True)] for r in range(g)]
+    return bytes(v for r in range(g) for _ in range(g) for v in rows[r])
 
 
 def test_a_link_through_a_view_needs_the_colour_layouts_of_its_two_regions_to_agree():
-    sky, ground = _coloured(10, 200, 90), _coloured(200, 10, 90)
+    sky, ground = _coloured((40, 90, 230), (60, 160, 60)), _coloured((60, 160, 60), (40, 90, 230))
     views = tuple([ground] * len(nd.VIEW_NAMES))
     frame = nd.Entry("f", 0, check=0)  # a frame 0 bits from the query's view c95 and its own frame
     view = nd.Entry("v", 0, view="c85", check=0)  # a view of "v", 0 bits from the query's frame
@@ -334,8 +336,36 @@ def test_a_link_through_a_view_needs_the_colour_layouts_of_its_two_regions_to_ag
     assert nd.best_match(q, [frame], 10, 10, layouts={}).variant == "identity"
 
 
+def _pooled(a: bytes, b: bytes) -> float:
+    """The first 6 x 6 comparison: 1 - the correlation of all 108 values at once."""
+    import numpy as np
+
+    return 1.0 - float(np.corrcoef(np.frombuffer(a, np.uint8), np.frombuffer(b, np.uint8))[0, 1])
+
+
+def test_every_channel_must_agree_the_false_pair_that_the_pooled_comparison_let_through():
+    """Two generated scenes of a held-out draw of 100,000 that both hashes link through a crop view
+    (64-bit distance 10, check 70): their pooled RGB grids correlate (0.19 apart, under 0.24), but
+    not channel by channel, so the rule refuses them. The hashes alone would link them."""
+    from tests.images import scene
+
+    a, b = (  # the query, then the stored image (the query's frame is near b's view l8)
+        nd.prints_of(im.convert("L"), colour=im)
+        for im in (scene(2543078, (192, 144)), scene(2535903, (192, 144)))
+    )
+    stored = nd.index_entries(nd.Entry("b", b.variants[0], check=b.checks[0]), b.views, b.view_checks, 4)
+    views = list({e for entries in stored.values() for e in entries})
+    query = nd.Query(a.variants, views=a.views, checks=a.checks, view_checks=a.view_checks, layouts=a.layouts)
+    hashes_link = nd.best_match(query, views, 10, 10, layout_distance=2.0, layouts={"b": b.layouts})
+    assert hashes_link is not None and hashes_link.variant.startswith("crop:")
+    region = 1 + nd.VIEW_NAMES.index(hashes_link.variant.partition(":")[2])
+    assert _pooled(a.layouts[0], b.layouts[region]) < layout.LAYOUT_DISTANCE
+    assert layout.distance(a.layouts[0], b.layouts[region]) > layout.LAYOUT_DISTANCE
+    assert nd.best_match(query, views, 10, 10, layouts={"b": b.layouts}) is None
+
+
 def test_to_confirm_names_the_nearest_view_links_first_and_at_most_the_limit():
-    q = nd.Query(variants=(0,), checks=(0,), layouts=(_coloured(1, 2),))
+    q = nd.Query(variants=(0,), checks=(0,), layouts=(_coloured((1, 2, 1), (2, 1, 2)),))
     entries = [nd.Entry(f"v{d}", (1 << d) - 1, view="c95", check=0) for d in (9, 3, 7, 11)]
     t = nd.Thresholds(10)
     assert nd.to_confirm(q, entries, 10, t) == ["v3", "v7", "v9"]  # 11 bits: beyond the threshold

@@ -230,7 +230,10 @@ class NearDuplicateConfig(_Strict):
         0.24,
         ge=0.0,
         le=2.0,
-        description="6x6 colour layouts (1 - correlation) of a link through a crop view (4x4 ones: 0.2)",
+        description=(
+            "6x6 colour layouts (1 - the worst channel's correlation) of a link through a crop view"
+            " (4x4 ones: 0.2)"
+        ),
     )
 
     @model_validator(mode="after")
