@@ -94,10 +94,8 @@ def _reduce(cells: np.ndarray, grid: int) -> np.ndarray:
 def _apart(x: np.ndarray, y: np.ndarray) -> float | None:
     """1 - the Pearson correlation of two value vectors; None when neither varies (nothing to
     compare), 1 when only one does."""
-    import numpy as np
-
     x, y = x - x.mean(), y - y.mean()
-    norm = float(np.sqrt((x @ x) * (y @ y)))
+    norm = float((x @ x) * (y @ y)) ** 0.5
     if norm == 0.0:
         return None if not x.any() and not y.any() else 1.0
     return 1.0 - float(x @ y) / norm
