@@ -5,11 +5,19 @@ Printed per batch: wall time, images/s, the peak RSS of the ``lenslog local`` pr
 (sampled every 0.5 s), and the CPU time per image of that process (the embedded AWS and the API)
 and of its workers: on two cores, their sum is what bounds the rate. The baseline, measured in the
 same run on the same images: the gate alone, in this process (``lenslog.domain.gate.inspect`` on
-the bytes, no AWS), in images/s, before and after the batches (each the best of 3 passes); the
-higher of the two is the one compared with.
+the bytes, no AWS), in images/s, before every batch and after the last (each the best of 3
+passes); the highest is the one the end-to-end rate is compared with.
+
+The machine's own speed drifts within a run: the gate alone, the same code on the same images,
+was 13% slower after the batches than before them in one run (34.8 and 30.1 images/s) and 5%
+faster in another, more than the growth the linearity target is about. Each batch's time is
+therefore also given at the machine speed of the first batch: its wall time times the gate's
+rate around it (the mean of the measurements before and after it) over the gate's rate around
+the first batch. Both ratios are printed; the target is judged on the adjusted one.
 
 Targets (issue "the embedded default at a user's real size"): the last batch takes at most 1.2x
-the first, peak RSS at most 1.5 GB, and the end-to-end rate is at least 1/4 of the gate's.
+the first (at the same machine speed), peak RSS at most 1.5 GB, and the end-to-end rate is at
+least 1/4 of the gate's.
 
 Run alone: ``make bench-local`` (``python -m bench.local_scale [--batches 4 --per-batch 2500]``).
 The images are generated once into ``bench/.cache/local_scale`` (distinct scenes, so each one
@@ -20,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import os
 import re
@@ -206,8 +215,15 @@ def _start_local(log: Any) -> tuple[subprocess.Popen[str], str]:
 
 def run(batches: int = 4, per_batch: int = 2500, log: Any = print) -> dict[str, Any]:
     folders = ensure_images(batches, per_batch, log)
-    gate_ips, gate_cpu = gate_rate(folders[0])
-    log(f"  local scale: the gate alone: {gate_ips:.1f} images/s, {gate_cpu:.2f} s of CPU per second")
+    speeds: list[float] = []  # the gate alone before each batch and after the last (images/s)
+    gate_cpu: list[float] = []
+
+    def calibrate(when: str) -> None:
+        ips, cpu = gate_rate(folders[0])
+        speeds.append(ips)
+        gate_cpu.append(round(cpu, 2))
+        log(f"  local scale: the gate alone {when}: {ips:.1f} images/s, {cpu:.2f} s of CPU per second")
+
     proc, url = _start_local(log)
     rss = RssSampler(proc.pid)
     times: list[float] = []
@@ -216,6 +232,7 @@ def run(batches: int = 4, per_batch: int = 2500, log: Any = print) -> dict[str, 
     undecided = 0
     try:
         for b, folder in enumerate(folders):
+            calibrate(f"before batch {b + 1}")
             start, cpu_before = time.perf_counter(), rss.cpu_seconds()
             out = subprocess.run(
                 [
@@ -256,28 +273,36 @@ def run(batches: int = 4, per_batch: int = 2500, log: Any = print) -> dict[str, 
         rss.stop()
         proc.terminate()
         proc.wait(timeout=60)
-    gate_after, gate_cpu_after = gate_rate(folders[0])  # again, the same images, the machine as it is now
-    log(
-        f"  local scale: the gate alone, after the batches: {gate_after:.1f} images/s,"
-        f" {gate_cpu_after:.2f} s of CPU per second"
-    )
-    gate_runs, gate_ips = [gate_ips, gate_after], max(gate_ips, gate_after)
+    calibrate("after the batches")
+    adjusted = at_first_speed(times, speeds)
     total = sum(times)
     result = {
         "batches_s": [round(t, 1) for t in times],
-        "last_vs_first": times[-1] / times[0],
+        "batches_at_first_speed_s": [round(t, 1) for t in adjusted],
+        "last_vs_first": adjusted[-1] / adjusted[0],  # at the machine speed of the first batch
+        "last_vs_first_wall": times[-1] / times[0],  # as measured, the machine's drift included
         "peak_rss_mb": rss.peak / 1e6,
         "images_per_s": batches * per_batch / total,
-        "gate_images_per_s": gate_ips,  # the higher of the two measurements
-        "gate_images_per_s_before_after": [round(g, 1) for g in gate_runs],
-        "gate_cpu_per_wall_before_after": [round(gate_cpu, 2), round(gate_cpu_after, 2)],
+        "gate_images_per_s": max(speeds),  # the highest measurement: the least flattering ratio
+        "gate_images_per_s_by_batch": [round(g, 1) for g in speeds],  # before each batch, after the last
+        "gate_cpu_per_wall_by_batch": gate_cpu,
         "cpu_ms_per_image": cpu_ms,  # per batch: the local process (embedded AWS, API) and its workers
         "per_batch": per_batch,
         "statuses": dict(statuses),
         "undecided": undecided,
     }
-    result["vs_gate"] = result["images_per_s"] / gate_ips
+    result["vs_gate"] = result["images_per_s"] / result["gate_images_per_s"]
     return result
+
+
+def at_first_speed(times: list[float], speeds: list[float]) -> list[float]:
+    """Each batch's wall time at the machine speed of the first batch: ``speeds`` are the gate's
+    rates before each batch and after the last (one more than ``times``); a batch runs at the mean
+    of the two around it. A batch run while the machine was 10% slower counts 10% shorter."""
+    if len(speeds) != len(times) + 1:
+        raise ValueError(f"{len(times)} batches need {len(times) + 1} speed measurements, not {len(speeds)}")
+    around = [(a + b) / 2 for a, b in itertools.pairwise(speeds)]
+    return [t * s / around[0] for t, s in zip(times, around, strict=True)]
 
 
 TARGETS = {"last_vs_first": ("<=", 1.2), "peak_rss_mb": ("<=", 1500.0), "vs_gate": (">=", 0.25)}
@@ -291,10 +316,13 @@ def report(r: dict[str, Any]) -> str:
     ok = on_target(r)
     rows = [
         ("batches (s)", ", ".join(f"{t:.0f}" for t in r["batches_s"]), ""),
+        ("gate alone by batch", ", ".join(f"{g:.1f}" for g in r["gate_images_per_s_by_batch"]), "images/s"),
+        ("batches at first speed", ", ".join(f"{t:.0f}" for t in r["batches_at_first_speed_s"]), "s"),
         (
             "last batch / first",
             f"{r['last_vs_first']:.2f}x",
-            f"<= 1.2x {'ok' if ok['last_vs_first'] else 'MISSED'}",
+            f"<= 1.2x {'ok' if ok['last_vs_first'] else 'MISSED'}"
+            f" ({r['last_vs_first_wall']:.2f}x by the wall)",
         ),
         (
             "peak RSS of lenslog local",
