@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from lenslog.local import emulator, plain
+from lenslog.local import emulator, plain, spill
 
 REGION = "eu-central-1"
 # an item of every plain kind: strings, a number, a string set, a list of a map and a boolean
@@ -355,7 +355,7 @@ def test_s3_objects_beyond_the_spill_size_live_on_disk_and_read_back_byte_for_by
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket="spill-test")
     s3.put_bucket_versioning(Bucket="spill-test", VersioningConfiguration={"Status": "Enabled"})
-    big = os.urandom(emulator.SPILL_BYTES * 3 + 17)
+    big = os.urandom(spill.SPILL_BYTES * 3 + 17)
     small = b"{}" * 10
     s3.put_object(Bucket="spill-test", Key="big", Body=big)
     s3.put_object(Bucket="spill-test", Key="small", Body=small)
@@ -374,7 +374,7 @@ def test_s3_objects_beyond_the_spill_size_live_on_disk_and_read_back_byte_for_by
 
 
 def test_the_spill_buffer_behaves_like_a_file(tmp_path):
-    buf = emulator.SpillingBuffer(str(tmp_path), max_size=8)
+    buf = spill.SpillingBuffer(str(tmp_path), max_size=8)
     buf.write(b"hello")
     assert list(tmp_path.iterdir()) == []  # still in memory
     buf.write(b" world, spilled")
@@ -1017,3 +1017,66 @@ def test_an_index_query_answers_the_same_from_the_items_of_its_hash_key(monkeypa
     assert patched == plain
     assert any(page[0] for q in plain for page in q)  # the queries found items
     assert sizes and max(sizes) < 240  # the index key's items, never the whole table
+
+
+def _commit_updates(ddb, name, times, start=0):
+    for i in range(start, start + times):
+        ddb.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": name,
+                        "Key": {"PK": {"S": "band"}, "SK": {"S": "BAND"}},
+                        "UpdateExpression": "ADD e :e, n :one",
+                        "ExpressionAttributeValues": {":e": {"SS": [f"entry-{i}"]}, ":one": {"N": "1"}},
+                    }
+                },
+                {"Put": {"TableName": name, "Item": {"PK": {"S": f"img{i}"}, "SK": {"S": "IMAGE"}}}},
+            ]
+        )
+
+
+def _lookups_of_missing_keys(ddb, name, n):
+    keys = [{"PK": {"S": f"NEAR#{i}"}, "SK": {"S": "BAND"}} for i in range(n)]
+    for start in range(0, n, 100):
+        ddb.batch_get_item(RequestItems={name: {"Keys": keys[start : start + 100], "ConsistentRead": True}})
+        ddb.get_item(TableName=name, Key=keys[start])
+
+
+@pytest.mark.parametrize("patch", [False, True])
+def test_items_that_are_gone_and_keys_that_hold_nothing_are_not_kept(patch):
+    """moto keeps every Item it made (replaced ones, the undo log's copies) and adds an empty
+    partition for every missing key read; with the patch, memory holds the live items only."""
+    import gc
+
+    from moto.dynamodb.models.dynamo_type import Item
+
+    was = emulator.installed()
+    emulator.install() if patch else emulator.uninstall()
+    try:
+        with mock_aws():
+            ddb = boto3.client("dynamodb", region_name=REGION)
+            name = _table(ddb)
+            _commit_updates(ddb, name, 1)
+            table = _backend_table(name)
+            tracked = len(Item.instances_tracked)
+            gc.collect()
+            before = sum(type(o) is Item for o in gc.get_objects())
+            _commit_updates(ddb, name, 60, start=1)
+            partitions = len(table.items)
+            _lookups_of_missing_keys(ddb, name, 300)
+            gc.collect()
+            live = sum(len(p) for p in table.items.values())
+            assert live == 61 + 1  # 61 image items and the band item
+            band = ddb.get_item(TableName=name, Key={"PK": {"S": "band"}, "SK": {"S": "BAND"}})["Item"]
+            assert band["n"] == {"N": "61"} and len(band["e"]["SS"]) == 61
+            kept = sum(type(o) is Item for o in gc.get_objects()) - before
+            if patch:
+                assert len(table.items) == partitions  # the missing keys added nothing
+                assert len(Item.instances_tracked) == tracked  # nothing listed
+                assert kept <= 60  # the 60 new image items: the replaced and copied ones are freed
+            else:
+                assert len(table.items) == partitions + 300
+                assert len(Item.instances_tracked) - tracked >= kept > 2 * 60  # moto keeps them all
+    finally:
+        emulator.install() if was else emulator.uninstall()

@@ -135,16 +135,12 @@ that changes one fails there, not silently in a user's run):
 from __future__ import annotations
 
 import atexit
-import contextlib
 import copy
 import functools
 import inspect
-import io
-import os
 import shutil
 import tempfile
 import threading
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -159,6 +155,7 @@ from lenslog.local.plain import (
     plain_params,
     plain_update,
 )
+from lenslog.local.spill import SpillingTempfile
 
 _state = threading.local()
 _lock = threading.Lock()
@@ -235,105 +232,6 @@ def _undo(log: list[tuple[Any, Any, Any, Any]]) -> None:
                     del table.items[hash_value]
             else:
                 bucket[range_value] = prior
-
-
-SPILL_BYTES = 64 * 1024  # an object larger than this lives in the spool folder
-
-
-class SpillingBuffer:
-    """The file calls moto makes on an object's buffer, over bytes kept in memory up to
-    ``SPILL_BYTES`` and in a file of ``folder`` beyond, opened only for the call that needs it."""
-
-    def __init__(self, folder: str, max_size: int = 0) -> None:
-        self._folder = folder
-        self._limit = min(max_size or SPILL_BYTES, SPILL_BYTES)
-        self._memory: io.BytesIO | None = io.BytesIO()
-        self._path: str | None = None
-        self._pos = 0
-        self.closed = False
-
-    def _file(self, mode: str) -> Any:
-        assert self._path is not None
-        return open(self._path, mode)  # closed by the caller's with
-
-    def seek(self, pos: int, whence: int = 0) -> int:
-        if whence == 0:
-            self._pos = pos
-        elif whence == 1:
-            self._pos += pos
-        else:
-            self._pos = self._size() + pos
-        return self._pos
-
-    def tell(self) -> int:
-        return self._pos
-
-    def _size(self) -> int:
-        if self._memory is not None:
-            return len(self._memory.getbuffer())
-        assert self._path is not None
-        return os.path.getsize(self._path)
-
-    def read(self, n: int = -1) -> bytes:
-        if self.closed:
-            raise ValueError("read of closed file")
-        if self._memory is not None:
-            self._memory.seek(self._pos)
-            data = self._memory.read(n)
-        else:
-            with self._file("rb") as fh:
-                fh.seek(self._pos)
-                data = fh.read(n)
-        self._pos += len(data)
-        return data
-
-    def write(self, data: bytes) -> int:
-        if self.closed:
-            raise ValueError("write to closed file")
-        if self._memory is not None and self._pos + len(data) > self._limit:
-            self._path = os.path.join(self._folder, uuid.uuid4().hex)
-            with open(self._path, "wb") as fh:
-                fh.write(self._memory.getvalue())
-            self._memory = None
-        if self._memory is not None:
-            self._memory.seek(self._pos)
-            self._memory.write(data)
-        else:
-            with self._file("r+b") as fh:
-                fh.seek(self._pos)
-                fh.write(data)
-        self._pos += len(data)
-        return len(data)
-
-    def truncate(self, size: int | None = None) -> int:
-        size = self._pos if size is None else size
-        if self._memory is not None:
-            self._memory.truncate(size)
-        else:
-            assert self._path is not None
-            os.truncate(self._path, size)
-        return size
-
-    def close(self) -> None:
-        self.closed = True
-        self._memory = None
-        if self._path is not None:
-            with contextlib.suppress(OSError):
-                os.remove(self._path)
-            self._path = None
-
-
-class _SpillingTempfile:
-    """Stands in for the ``tempfile`` module inside ``moto.s3.models``."""
-
-    def __init__(self, folder: str) -> None:
-        self._folder = folder
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(tempfile, name)
-
-    def SpooledTemporaryFile(self, max_size: int = 0, *_: Any, **__: Any) -> SpillingBuffer:
-        return SpillingBuffer(self._folder, max_size)
 
 
 def _partition(table: Any, hash_key: Any) -> list[Any]:
@@ -437,7 +335,7 @@ def install() -> None:
             call_action=original_call,
         )
         DynamoHandler.call_action = call_action  # type: ignore[method-assign]
-        s3_models.tempfile = _SpillingTempfile(spool)  # type: ignore[assignment]
+        s3_models.tempfile = SpillingTempfile(spool)  # type: ignore[assignment]
         models.copy = _SnapshotFreeCopy(Table)  # type: ignore[assignment]
         models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
         Table.query = query  # type: ignore[method-assign]
@@ -569,6 +467,7 @@ def install() -> None:
         _install_update_parse_memo()
         _install_plain_sets()
         _install_batch_get()
+        _install_untracked_items()
 
 
 _sequence = iter(range(1, 1 << 62))
@@ -705,6 +604,36 @@ def _install_batch_get() -> None:
     DynamoHandler.batch_get_item = batch_get_item  # type: ignore[method-assign]
 
 
+def _install_untracked_items() -> None:
+    """moto keeps every DynamoDB ``Item`` and SQS ``Message`` it ever made in its class's
+    ``instances_tracked`` list (for its dashboard): items replaced or deleted, the copies a
+    transaction's undo log takes (~40 an image), messages deleted. On the embedded AWS they made
+    the process grow with every image and the garbage collector walk them all. These two classes
+    are made without it, so what is gone is freed (moto's dashboard lists none of them).
+
+    A table also grows by a partition for every missing item read (``items`` is a
+    ``defaultdict``, and ``get_item`` indexes it): a key that holds nothing is looked up with
+    ``in`` instead, so that a near-duplicate lookup's ~700 mostly empty keys add nothing."""
+    from moto.dynamodb.models.dynamo_type import Item
+    from moto.dynamodb.models.table import Table
+    from moto.sqs.models import Message
+
+    def untracked(cls: type, *_: Any, **__: Any) -> Any:
+        return object.__new__(cls)
+
+    for cls in (Item, Message):
+        cls.__new__ = staticmethod(untracked)  # type: ignore[assignment]
+    original: Callable[..., Any] = Table.get_item
+
+    def get_item(self: Any, hash_key: Any, range_key: Any = None, *args: Any, **kwargs: Any) -> Any:
+        if range_key and self.has_range_key and hash_key not in self.items:
+            return None
+        return original(self, hash_key, range_key, *args, **kwargs)
+
+    _installed.update(untracked=(Item, Message), get_item=original)
+    Table.get_item = get_item  # type: ignore[method-assign]
+
+
 def _install_update_parse_memo() -> None:
     from moto.dynamodb import responses as dynamo_responses
 
@@ -784,6 +713,9 @@ def uninstall() -> None:
         dynamo_responses.dynamo_to_dict = _installed["dynamo_to_dict"]  # type: ignore[attr-defined]
         DynamoType.size = _installed["size"]  # type: ignore[method-assign]
         DynamoHandler.batch_get_item = _installed["batch_get_item"]  # type: ignore[method-assign]
+        for cls in _installed["untracked"]:
+            del cls.__new__  # BaseModel's, which tracks
+        Table.get_item = _installed["get_item"]  # type: ignore[method-assign]
         _installed.clear()
 
 
