@@ -37,7 +37,16 @@ write or a transaction is atomic on the embedded AWS as it is on AWS.
 **S3 bodies spill to disk.** moto holds each object's bytes in a ``tempfile.SpooledTemporaryFile``
 (in memory up to 5 MB). The patch gives it a buffer with the same file calls that keeps at most
 64 KB in memory and the rest in one file per object in a spool folder, opened only while it is
-read or written (so 10,000 objects hold no 10,000 open descriptors). The bytes are the same.
+read or written (so 10,000 objects hold no 10,000 open descriptors; ``lenslog.local.spill``). The
+bytes are the same.
+
+**What is gone is freed.** moto lists every DynamoDB ``Item`` and SQS ``Message`` it ever made in
+its class's ``instances_tracked`` (for its dashboard), so nothing replaced, deleted or copied is
+ever freed: the undo log's copies (~40 an image), every version of every band item, every message.
+And reading a missing item of a table with a sort key adds an empty partition to the table (its
+``items`` is a ``defaultdict``): a near-duplicate lookup reads ~700 keys, most of them empty. The
+patch makes those two classes without the list (moto's dashboard lists none of them) and reads a
+missing partition without adding it.
 
 **Plain counter updates skip the expression machinery** (this and the plain JSON requests and
 answers below are computed in ``lenslog.local.plain``). moto answers every ``UpdateItem`` (and
@@ -104,6 +113,9 @@ that changes one fails there, not silently in a user's run):
 - tables created by lenslog have no stream (moto's snapshot also rolled back stream records);
 - ``moto.s3.models`` makes every object's buffer with ``tempfile.SpooledTemporaryFile`` and uses
   only ``seek``, ``read``, ``write``, ``truncate`` and ``close`` on it;
+- ``BaseModel.__new__`` appends every instance to its class's ``instances_tracked``, which moto
+  only iterates (its dashboard, S3's reset); ``Table.items`` is a ``defaultdict`` that
+  ``Table.get_item`` indexes by hash key first;
 - every DynamoDB request goes through ``DynamoHandler.call_action``;
 - ``Table.query`` reads a table's items through ``Table.all_items()`` (once a query), sorted by
   their primary key, and keeps those whose hash key (of the table, or of the index, given as
