@@ -35,10 +35,8 @@ serialises moto's DynamoDB request handler (``DynamoHandler.call_action``), so a
 write or a transaction is atomic on the embedded AWS as it is on AWS.
 
 **S3 bodies spill to disk.** moto holds each object's bytes in a ``tempfile.SpooledTemporaryFile``
-(in memory up to 5 MB). The patch gives it a buffer with the same file calls that keeps at most
-64 KB in memory and the rest in one file per object in a spool folder, opened only while it is
-read or written (so 10,000 objects hold no 10,000 open descriptors; ``lenslog.local.spill``). The
-bytes are the same.
+(in memory up to 5 MB); the patch gives it ``lenslog.local.spill.SpillingBuffer`` (at most 64 KB in
+memory, the rest in a file of a spool folder). The bytes are the same.
 
 **What is gone is freed.** moto lists every DynamoDB ``Item`` and SQS ``Message`` it ever made in
 its class's ``instances_tracked`` (for its dashboard), so nothing replaced, deleted or copied is
